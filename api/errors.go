@@ -1,0 +1,160 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/parley-audio/parley/rooms"
+)
+
+// Error codes, as listed in docs/api.md. Clients switch on these, so they
+// never change once released.
+const (
+	codeInvalidJSON          = "invalid_json"
+	codeInvalidRequest       = "invalid_request"
+	codeUnauthorized         = "unauthorized"
+	codeTokenExpired         = "token_expired"
+	codeForbidden            = "forbidden"
+	codeNotFound             = "not_found"
+	codeRoomNotFound         = "room_not_found"
+	codeMethodNotAllowed     = "method_not_allowed"
+	codeRoomEnded            = "room_ended"
+	codeNotInRoom            = "not_in_room"
+	codeStageFull            = "stage_full"
+	codeHandsDisabled        = "hands_disabled"
+	codeNotInvited           = "not_invited"
+	codeAlreadyOnStage       = "already_on_stage"
+	codeNotOnStage           = "not_on_stage"
+	codeBlocked              = "blocked"
+	codeBodyTooLarge         = "body_too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
+	codeValidationFailed     = "validation_failed"
+	codeInternal             = "internal"
+	codeNotReady             = "not_ready"
+)
+
+// apiError is an error the api package decides on itself (bad JSON, a
+// missing token, an unknown endpoint), as opposed to one that comes from
+// rooms. It carries its own status and code so that writeError stays the
+// one place that turns errors into responses.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	// cause is logged, never sent.
+	cause error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return e.code + ": " + e.message + ": " + e.cause.Error()
+	}
+	return e.code + ": " + e.message
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+func newAPIError(status int, code, message string) *apiError {
+	return &apiError{status: status, code: code, message: message}
+}
+
+// errorBody is the one error shape of the API.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeError maps err to a status, a code and a message and writes it. It
+// is the only place in Parley where errors become HTTP statuses. Details of
+// server-side failures are logged with the request ID and never sent.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status, code, message := classify(err)
+	if status >= http.StatusInternalServerError {
+		// 503 is a store or a shutdown, expected in operation; 500 is a bug.
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
+			"status", status, "request_id", requestID(r.Context()), "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		// RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
+}
+
+// classify decides the status, code and message of err. The order matters
+// only where one error could match twice; rooms sentinels do not overlap.
+func classify(err error) (status int, code, message string) {
+	var ae *apiError
+	var ve *rooms.ValidationError
+	switch {
+	case errors.As(err, &ae):
+		return ae.status, ae.code, ae.message
+	case errors.Is(err, ErrTokenExpired):
+		return http.StatusUnauthorized, codeTokenExpired, "the token has expired; sign in again"
+	case errors.Is(err, ErrTokenInvalid):
+		return http.StatusUnauthorized, codeUnauthorized, "the token is not valid"
+	case errors.Is(err, rooms.ErrRoomNotFound):
+		return http.StatusNotFound, codeRoomNotFound, "room not found"
+	case errors.Is(err, rooms.ErrRoomEnded):
+		return http.StatusConflict, codeRoomEnded, "the room has already ended"
+	case errors.Is(err, rooms.ErrForbidden):
+		return http.StatusForbidden, codeForbidden, "this action is not yours to take"
+	case errors.Is(err, rooms.ErrBlocked):
+		return http.StatusForbidden, codeBlocked, "you were removed from this room and cannot rejoin it"
+	// The stage's refusals (docs/stage.md). The messages are fixed, never
+	// the error's text: that names users and may quote a path verbatim.
+	case errors.Is(err, rooms.ErrNotParticipant):
+		return http.StatusConflict, codeNotInRoom, "you, or the participant named, are not in the room"
+	case errors.Is(err, rooms.ErrStageFull):
+		return http.StatusConflict, codeStageFull, "the stage is full"
+	case errors.Is(err, rooms.ErrHandsDisabled):
+		return http.StatusConflict, codeHandsDisabled, "hand-raising is turned off in this room"
+	case errors.Is(err, rooms.ErrNotInvited):
+		return http.StatusConflict, codeNotInvited, "there is no invitation to speak to answer"
+	case errors.Is(err, rooms.ErrAlreadyOnStage):
+		return http.StatusConflict, codeAlreadyOnStage, "the participant is already on stage"
+	case errors.Is(err, rooms.ErrNotOnStage):
+		return http.StatusConflict, codeNotOnStage, "the participant is not on stage"
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity, codeValidationFailed, ve.Error()
+	case errors.Is(err, rooms.ErrInvalid):
+		return http.StatusUnprocessableEntity, codeValidationFailed, "invalid input"
+	case errors.Is(err, rooms.ErrMemberNotFound):
+		// Every member the REST API looks up is the caller, named by a
+		// token we signed: the account behind the token is gone (a wiped
+		// store, say), so the token is no good any more.
+		return http.StatusUnauthorized, codeUnauthorized, "the account of this token no longer exists; sign in again"
+	case errors.Is(err, rooms.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// A store that does not answer within the request's deadline is,
+		// to the client, a store that cannot be reached.
+		return http.StatusServiceUnavailable, codeNotReady, "a store cannot be reached; try again later"
+	default:
+		return http.StatusInternalServerError, codeInternal, "the server failed"
+	}
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types reach here, and they always
+		// marshal; fail loudly in the one way left.
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":{"code":"internal","message":"the server failed"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	// A failed write means the client has gone; there is no one to tell.
+	_, _ = w.Write(append(body, '\n'))
+}

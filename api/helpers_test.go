@@ -1,0 +1,292 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-audio/parley/rooms"
+)
+
+// The API runs on the real service, so this is checked where it matters.
+var _ RoomService = (*rooms.Service)(nil)
+
+// testEnv is a server over the real rooms.Service, the real SQLite store
+// and the in-memory live store and bus.
+type testEnv struct {
+	srv    *httptest.Server
+	svc    *rooms.Service
+	db     *rooms.SQLite
+	tokens *Tokens
+	// clock is the tokens' clock; the service has its own, which ticks a
+	// second per reading so that rooms are strictly ordered by creation.
+	clock *testClock
+	logs  *syncBuffer
+
+	mu       sync.Mutex // guards readyErr
+	readyErr error
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from handler goroutines.
+type syncBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// tickingClock returns a clock that advances one second on every reading.
+func tickingClock() func() time.Time {
+	var mu sync.Mutex
+	t := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(time.Second)
+		return t
+	}
+}
+
+// newTestEnv starts a server. edit, when given, changes its Params.
+func newTestEnv(t *testing.T, edit func(*Params)) *testEnv {
+	t.Helper()
+	return newTestEnvWithLimits(t, rooms.DefaultLimits(), edit)
+}
+
+// newTestEnvWithLimits starts a server whose service applies l.
+func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *testEnv {
+	t.Helper()
+	db, err := rooms.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close sqlite: %v", err)
+		}
+	})
+	e := &testEnv{db: db, clock: newTestClock(), logs: &syncBuffer{}}
+	bus := rooms.NewMemoryBus()
+	t.Cleanup(func() { _ = bus.Close() })
+	e.svc = rooms.NewService(rooms.ServiceParams{
+		Rooms: db, Members: db, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
+	})
+	e.tokens = newTestTokens(t, e.clock)
+	p := Params{
+		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true,
+		Ready: func(context.Context) error {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return e.readyErr
+		},
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if edit != nil {
+		edit(&p)
+	}
+	e.srv = httptest.NewServer(NewHandler(p))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *testEnv) setReady(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.readyErr = err
+}
+
+// testRequest sends one request and returns the response with its body
+// read. A non-nil body is sent as application/json unless header sets a
+// Content-Type. Every response is checked for the security headers.
+func testRequest(t *testing.T, ts *httptest.Server, method, path string, body io.Reader, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, ts.URL+path, body)
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range header {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	checkSecurityHeaders(t, resp, path)
+	return resp, string(b)
+}
+
+func checkSecurityHeaders(t *testing.T, resp *http.Response, path string) {
+	t.Helper()
+	want := map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+	if isAPIPath(strings.SplitN(path, "?", 2)[0]) {
+		want["Cache-Control"] = "no-store"
+	}
+	for k, v := range want {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("%s: header %s = %q, want %q", path, k, got, v)
+		}
+	}
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// do sends a request as the holder of token ("" for none) with a JSON body
+// ("" for none).
+func (e *testEnv) do(t *testing.T, method, path, token, body string) (*http.Response, string) {
+	t.Helper()
+	var h http.Header
+	if token != "" {
+		h = bearer(token)
+	}
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	return testRequest(t, e.srv, method, path, r, h)
+}
+
+// signIn creates a member through the dev sign-in and returns its token
+// and ID.
+func (e *testEnv) signIn(t *testing.T, name string) (string, rooms.UserID) {
+	t.Helper()
+	resp, body := e.do(t, http.MethodPost, "/api/v1/auth/dev", "", `{"display_name":`+quote(name)+`}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign in: %d %s", resp.StatusCode, body)
+	}
+	var out struct {
+		Token  string `json:"token"`
+		Member struct {
+			ID rooms.UserID `json:"id"`
+		} `json:"member"`
+	}
+	// TestDevSignIn checks the whole shape; here only two fields matter.
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	return out.Token, out.Member.ID
+}
+
+// createRoom creates a room as token's holder and returns it.
+func (e *testEnv) createRoom(t *testing.T, token, title string) roomOut {
+	t.Helper()
+	resp, body := e.do(t, http.MethodPost, "/api/v1/rooms", token, `{"title":`+quote(title)+`}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create room: %d %s", resp.StatusCode, body)
+	}
+	var r roomOut
+	decodeStrictly(t, body, &r, true)
+	return r
+}
+
+// mustStillServe checks that the server answers a good request, after a
+// bad one has been refused.
+func (e *testEnv) mustStillServe(t *testing.T, token string) {
+	t.Helper()
+	e.createRoom(t, token, "Still here")
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// roomOut is a room as a client reads it, with every documented field.
+type roomOut struct {
+	ID          rooms.RoomID `json:"id"`
+	Title       string       `json:"title"`
+	Description string       `json:"description"`
+	CreatedBy   struct {
+		ID          rooms.UserID `json:"id"`
+		DisplayName string       `json:"display_name"`
+	} `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	EndedAt       *time.Time `json:"ended_at"`
+	Live          bool       `json:"live"`
+	SpeakerCount  int        `json:"speaker_count"`
+	ListenerCount int        `json:"listener_count"`
+}
+
+// decodeStrictly decodes body into v and fails on unknown fields, so that
+// the tests notice a field the doc does not list. With allFields, every
+// top-level field of v's JSON must also be present in the body.
+func decodeStrictly(t *testing.T, body string, v any, allFields bool) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	if !allFields {
+		return
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(v)
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(want, &fields)
+	for k := range fields {
+		if _, ok := got[k]; !ok {
+			t.Errorf("field %q missing from %s", k, body)
+		}
+	}
+}
+
+// wantError checks that a response is the API's error shape with the
+// given status and code, and returns its message.
+func wantError(t *testing.T, resp *http.Response, body string, status int, code string) string {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	decodeStrictly(t, body, &e, true)
+	if e.Error.Code != code {
+		t.Fatalf("code = %q, want %q; body %s", e.Error.Code, code, body)
+	}
+	if e.Error.Message == "" {
+		t.Errorf("empty message in %s", body)
+	}
+	return e.Error.Message
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/parley-audio/parley/api"
+	"github.com/parley-audio/parley/rooms"
+	"github.com/parley-audio/parley/sfu"
+	"github.com/parley-audio/parley/signaling"
+	"github.com/parley-audio/parley/web"
+)
+
+// listening is what a started server reports, so that tests (and logs)
+// know the real addresses when ports were chosen by the kernel.
+type listening struct {
+	HTTP    net.Addr
+	UDP     *net.UDPAddr
+	BaseURL string
+	// Media is the running SFU, whose counters tests read.
+	Media *sfu.SFU
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully within
+// cfg.ShutdownTimeout. It sends the bound addresses on started, if not nil.
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<- listening) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := rooms.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "parley.db"))
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+
+	secret, err := tokenSecret(cfg)
+	if err != nil {
+		return err
+	}
+	tokens, err := api.NewTokens(secret, cfg.TokenTTL, nil)
+	if err != nil {
+		return err
+	}
+
+	live, bus, closeLive, err := openLive(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLive()
+	svc := rooms.NewService(rooms.ServiceParams{
+		Rooms: db, Members: db, Live: live, Bus: bus,
+		Limits: rooms.Limits{
+			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
+			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
+		},
+		Logger: log.With("component", "rooms"),
+	})
+	if err := svc.Recover(ctx); err != nil {
+		return err
+	}
+
+	mets := newMetrics(log.With("component", "metrics"))
+	sfuCfg := sfu.DefaultConfig()
+	sfuCfg.UDPPort, sfuCfg.UDPAddr, sfuCfg.PublicIPs, sfuCfg.LoopbackOnly = cfg.UDPPort, cfg.UDPAddr, cfg.PublicIPs, cfg.LoopbackOnly
+	sfuCfg.OnFirstAudio = mets.observeFirstAudio
+	media, err := sfu.New(sfuCfg, log.With("component", "sfu"))
+	if err != nil {
+		return fmt.Errorf("start media: %w", err)
+	}
+	defer media.Close()
+	mets.attach(svc, media)
+
+	sigCfg := signaling.DefaultConfig()
+	sigCfg.AllowedOrigins = cfg.AllowedOrigins
+	sig, err := signaling.NewServer(signaling.Params{
+		Config: sigCfg, Rooms: svc, Media: media, Auth: tokenAuth{tokens},
+		Logger: log.With("component", "signaling"),
+	})
+	if err != nil {
+		return err
+	}
+
+	var stopping atomic.Bool
+	handler := api.NewHandler(api.Params{
+		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Logger: log.With("component", "http"),
+		Ready: func(context.Context) error {
+			if stopping.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		},
+	})
+	srv := &http.Server{
+		Handler: handler,
+		// No ReadTimeout or WriteTimeout: they would cut the long-lived
+		// WebSockets. Bodies are bounded by the API, and slow headers here.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	addrs := listening{HTTP: ln.Addr(), UDP: media.UDPAddr(), BaseURL: scheme + "://" + browserHost(ln.Addr()), Media: media}
+	log.Info("parley listening", "url", addrs.BaseURL, "media_udp", addrs.UDP.String(), "data_dir", cfg.DataDir)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	// The janitor ends rooms left with an empty stage and takes out
+	// participants whose connection is gone for longer than the grace.
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		svc.Run(janitorCtx, t.C)
+	}()
+	defer func() { stopJanitor(); <-janitorDone }()
+	if started != nil {
+		started <- addrs
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Shut down in order: refuse new work, tell clients and close their
+	// media, then stop HTTP. http.Server.Shutdown does not wait for
+	// WebSockets (they are hijacked), so signaling drains them itself.
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	stopping.Store(true)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	var sigErr, httpErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); sigErr = sig.Shutdown(sctx) }()
+	go func() { defer wg.Done(); httpErr = srv.Shutdown(sctx) }()
+	wg.Wait()
+	if httpErr != nil {
+		_ = srv.Close()
+	}
+	if err := media.Close(); err != nil {
+		log.Warn("close media", "err", err)
+	}
+	if err := errors.Join(sigErr, httpErr); err != nil {
+		log.Warn("shutdown cut connections", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openLive chooses where live state and events live: in this process (the
+// default, for one machine) or in Redis, shared by every process that
+// points at it. This is the one place that chooses.
+func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, func(), error) {
+	if cfg.RedisURL == "" {
+		bus := rooms.NewMemoryBus()
+		return rooms.NewMemoryLive(bus), bus, func() { _ = bus.Close() }, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("redis url: %w", err)
+	}
+	client := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+	}
+	live := rooms.NewRedisLive(client, cfg.RedisPrefix)
+	return live, live, func() { _ = live.Close(); _ = client.Close() }, nil
+}
+
+// browserHost turns a listening address into a host:port a browser can
+// open: a wildcard address becomes localhost, which browsers treat as a
+// secure origin (the microphone needs one).
+func browserHost(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// tokenSecret returns the configured secret, or the one kept in the data
+// directory, creating it on first start so that tokens survive restarts.
+func tokenSecret(cfg serveConfig) ([]byte, error) {
+	if cfg.TokenSecret != "" {
+		return []byte(cfg.TokenSecret), nil
+	}
+	path := filepath.Join(cfg.DataDir, "token-secret")
+	if b, err := os.ReadFile(path); err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, fmt.Errorf("%s: secret is shorter than 32 bytes", path)
+		}
+		return []byte(s), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read token secret: %w", err)
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write token secret: %w", err)
+	}
+	return []byte(s), nil
+}
+
+// tokenAuth lets signaling check the API's tokens without importing api.
+type tokenAuth struct{ tokens *api.Tokens }
+
+func (a tokenAuth) Authenticate(token string) (signaling.Identity, error) {
+	p, err := a.tokens.Verify(token)
+	if errors.Is(err, api.ErrTokenExpired) {
+		return signaling.Identity{}, fmt.Errorf("%w: %w", signaling.ErrTokenExpired, err)
+	}
+	if err != nil {
+		return signaling.Identity{}, err
+	}
+	return signaling.Identity{User: p.UserID, Name: p.DisplayName}, nil
+}

@@ -1,0 +1,49 @@
+package rooms
+
+import "errors"
+
+// Sentinel errors. Callers test them with errors.Is; the api package maps
+// them to HTTP status codes and signaling maps them to error codes.
+var (
+	// ErrRoomNotFound means no room has that ID.
+	ErrRoomNotFound = errors.New("room not found")
+	// ErrRoomEnded means the room exists but has ended.
+	ErrRoomEnded = errors.New("room has ended")
+	// ErrMemberNotFound means no member has that ID.
+	ErrMemberNotFound = errors.New("member not found")
+	// ErrNotParticipant means the member (acting or acted on) is not in
+	// the room.
+	ErrNotParticipant = errors.New("not in the room")
+	// ErrForbidden means the actor may not perform the action.
+	ErrForbidden = errors.New("forbidden")
+	// ErrInvalid means the input failed validation. It is wrapped by
+	// *ValidationError, which names the field.
+	ErrInvalid = errors.New("invalid input")
+	// ErrUnavailable means a backing store could not be reached.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrStageFull means the stage is at its cap.
+	ErrStageFull = errors.New("the stage is full")
+	// ErrHandsDisabled means hand-raising is turned off in the room.
+	ErrHandsDisabled = errors.New("hand-raising is turned off")
+	// ErrNotInvited means there is no invitation to accept or decline.
+	ErrNotInvited = errors.New("no invitation to speak")
+	// ErrAlreadyOnStage means the target is on stage already.
+	ErrAlreadyOnStage = errors.New("already on stage")
+	// ErrNotOnStage means the action needs someone on stage.
+	ErrNotOnStage = errors.New("not on stage")
+	// ErrBlocked means the member was removed from the room and blocked.
+	ErrBlocked = errors.New("blocked from this room")
+)
+
+// ValidationError says which field of the input is wrong and why.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true for every ValidationError.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, ErrRoomNotFound) }

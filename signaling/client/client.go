@@ -1,0 +1,168 @@
+// Package client is a Go client of Parley: the REST calls of docs/api.md
+// and a signaling session of docs/protocol.md with a Pion PeerConnection.
+// The end-to-end tests and the load generator use it; it is also a working
+// reference for native apps.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/parley-audio/parley/rooms"
+)
+
+// API calls the REST API.
+type API struct {
+	BaseURL string // e.g. http://127.0.0.1:8080
+	HTTP    *http.Client
+	Token   string
+}
+
+// APIError is an error answer of the REST API.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// SignInResult is the answer of the development sign-in.
+type SignInResult struct {
+	Token     string           `json:"token"`
+	ExpiresAt time.Time        `json:"expires_at"`
+	Member    rooms.MemberJSON `json:"member"`
+}
+
+// DevSignIn signs in with a display name and keeps the token.
+func (a *API) DevSignIn(ctx context.Context, name string) (SignInResult, error) {
+	var out SignInResult
+	err := a.do(ctx, http.MethodPost, "/api/v1/auth/dev", map[string]string{"display_name": name}, &out)
+	if err == nil {
+		a.Token = out.Token
+	}
+	return out, err
+}
+
+// CreateRoom opens a room.
+func (a *API) CreateRoom(ctx context.Context, title, description string) (rooms.RoomJSON, error) {
+	var out rooms.RoomJSON
+	err := a.do(ctx, http.MethodPost, "/api/v1/rooms", map[string]string{"title": title, "description": description}, &out)
+	return out, err
+}
+
+// EndRoom ends a room.
+func (a *API) EndRoom(ctx context.Context, id rooms.RoomID) (rooms.RoomJSON, error) {
+	var out rooms.RoomJSON
+	err := a.do(ctx, http.MethodPost, "/api/v1/rooms/"+url.PathEscape(string(id))+"/end", nil, &out)
+	return out, err
+}
+
+// RoomList is a page of live rooms.
+type RoomList struct {
+	Rooms      []rooms.RoomJSON `json:"rooms"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+}
+
+// LiveRooms lists live rooms.
+func (a *API) LiveRooms(ctx context.Context) (RoomList, error) {
+	var out RoomList
+	err := a.do(ctx, http.MethodGet, "/api/v1/rooms", nil, &out)
+	return out, err
+}
+
+func (a *API) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(a.BaseURL, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Token)
+	}
+	hc := a.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e)
+		return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: decode: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// IsCode reports whether err is an API or protocol error with that code.
+func IsCode(err error, code string) bool {
+	var a *APIError
+	if errors.As(err, &a) {
+		return a.Code == code
+	}
+	var p *ProtocolError
+	if errors.As(err, &p) {
+		return p.Code == code
+	}
+	return false
+}
+
+// GetText fetches a path and returns the body, for pages and health checks.
+func (a *API) GetText(ctx context.Context, path string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(a.BaseURL, "/")+path, nil)
+	if err != nil {
+		return "", err
+	}
+	hc := a.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode >= 300 {
+		return string(b), &APIError{Status: resp.StatusCode}
+	}
+	return string(b), nil
+}
