@@ -107,10 +107,7 @@ func (p *Pool) place(l *Listener) error {
 	for range len(p.socks) * 2 {
 		k := p.next.Add(1)
 		s := p.socks[k%uint64(len(p.socks))]
-		if i, ok := s.claim(l); ok {
-			l.sock, l.slot = s, i
-			hi, lo := byte(i/254), byte(i%254+1)
-			l.local = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, hi, lo}), s.port)
+		if s.claim(l) {
 			return nil
 		}
 	}
@@ -153,14 +150,21 @@ func openSocket() (*socket, error) {
 	return &socket{uc: uc, bc: bc, port: uint16(uc.LocalAddr().(*net.UDPAddr).Port)}, nil
 }
 
-func (s *socket) claim(l *Listener) (int, bool) {
+// claim gives l a free slot of s. l's address is set before the slot
+// publishes it: from then on the reader goroutine may hand it datagrams,
+// and reads l.local to answer them. Until the CAS succeeds nobody else
+// sees l, so setting the fields for a slot that turns out taken is safe.
+func (s *socket) claim(l *Listener) bool {
 	for range maxPerSocket {
 		i := int(s.free.Add(1)-1) % maxPerSocket
+		hi, lo := byte(i/254), byte(i%254+1)
+		l.sock, l.slot = s, i
+		l.local = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, hi, lo}), s.port)
 		if s.slots[i].CompareAndSwap(nil, l) {
-			return i, true
+			return true
 		}
 	}
-	return 0, false
+	return false
 }
 
 func (s *socket) release(i int, l *Listener) { s.slots[i].CompareAndSwap(l, nil) }
