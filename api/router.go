@@ -99,6 +99,7 @@ func NewHandler(p Params) http.Handler {
 		r.Use(withDeadline(restTimeout))
 		r.Get("/healthz", s.healthz)
 		r.Get("/readyz", s.readyz)
+		r.Get("/api/openapi.json", serveOpenAPI)
 		if p.Metrics != nil {
 			r.Method(http.MethodGet, "/metrics", p.Metrics)
 		}
