@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -135,7 +136,7 @@ func classify(err error) (status int, code, message string) {
 		// token we signed: the account behind the token is gone (a wiped
 		// store, say), so the token is no good any more.
 		return http.StatusUnauthorized, codeUnauthorized, "the account of this token no longer exists; sign in again"
-	case errors.Is(err, rooms.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, rooms.ErrUnavailable), errors.Is(err, members.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// A store that does not answer within the request's deadline is,
 		// to the client, a store that cannot be reached.
 		return http.StatusServiceUnavailable, codeNotReady, "a store cannot be reached; try again later"

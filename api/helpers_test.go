@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -25,7 +26,8 @@ var _ RoomService = (*rooms.Service)(nil)
 type testEnv struct {
 	srv    *httptest.Server
 	svc    *rooms.Service
-	db     *rooms.SQLite
+	db     *rooms.SQLStore
+	people *members.SQLStore
 	tokens *Tokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
@@ -84,11 +86,16 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 			t.Errorf("close sqlite: %v", err)
 		}
 	})
-	e := &testEnv{db: db, clock: newTestClock(), logs: &syncBuffer{}}
+	people, err := members.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "members.db"))
+	if err != nil {
+		t.Fatalf("members.OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() { _ = people.Close() })
+	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &syncBuffer{}}
 	bus := rooms.NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	e.svc = rooms.NewService(rooms.ServiceParams{
-		Rooms: db, Members: db, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
+		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
 	})
 	e.tokens = newTestTokens(t, e.clock)
 	p := Params{

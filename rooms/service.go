@@ -104,11 +104,42 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, descrip
 
 // Room returns one room, live or ended, with its head counts.
 func (s *Service) Room(ctx context.Context, id RoomID) (RoomView, error) {
-	r, err := s.rooms.Room(ctx, id)
+	r, err := s.room(ctx, id)
 	if err != nil {
 		return RoomView{}, fmt.Errorf("get room %s: %w", id, err)
 	}
 	return s.view(ctx, r)
+}
+
+// room reads a room's record with its host's name.
+func (s *Service) room(ctx context.Context, id RoomID) (Room, error) {
+	r, err := s.rooms.Room(ctx, id)
+	if err != nil {
+		return Room{}, err
+	}
+	return s.withHost(ctx, r, nil)
+}
+
+// withHost fills in the name of the room's creator, which the members
+// store keeps. A creator it no longer knows leaves the name empty. names,
+// when not nil, remembers names across the rooms of one page.
+func (s *Service) withHost(ctx context.Context, r Room, names map[UserID]string) (Room, error) {
+	if name, ok := names[r.CreatedBy]; ok {
+		r.HostName = name
+		return r, nil
+	}
+	m, err := s.members.Member(ctx, r.CreatedBy)
+	switch {
+	case errors.Is(err, ErrMemberNotFound):
+	case err != nil:
+		return Room{}, fmt.Errorf("host of room %s: %w", r.ID, err)
+	default:
+		r.HostName = m.DisplayName
+	}
+	if names != nil {
+		names[r.CreatedBy] = r.HostName
+	}
+	return r, nil
 }
 
 func (s *Service) view(ctx context.Context, r Room) (RoomView, error) {
@@ -171,7 +202,12 @@ func (s *Service) LiveRooms(ctx context.Context, limit int, cursor string) ([]Ro
 		next = encodeCursor(last.CreatedAt, last.ID)
 	}
 	out := make([]RoomView, 0, len(list))
+	names := make(map[UserID]string)
 	for _, r := range list {
+		r, err := s.withHost(ctx, r, names)
+		if err != nil {
+			return nil, "", err
+		}
 		v, err := s.view(ctx, r)
 		if err != nil {
 			return nil, "", err

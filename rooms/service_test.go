@@ -35,9 +35,10 @@ var serviceLimits = Limits{StageCap: 3, ReconnectGrace: 30 * time.Second, LeaseT
 
 type serviceFixture struct {
 	*Service
-	db    *SQLite
-	bus   *MemoryBus
-	clock *clock
+	db      *SQLStore
+	members *memberDirectory
+	bus     *MemoryBus
+	clock   *clock
 }
 
 // newServiceFixture wires the service over the real default stores.
@@ -46,12 +47,12 @@ func newServiceFixture(t *testing.T) serviceFixture {
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
 	// Sub-millisecond digits, so that truncation is visible.
 	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC)}
-	return newServiceOn(t, db, c)
+	return newServiceOn(t, db, newMemberDirectory(), c)
 }
 
 // newServiceOn is a service process over db: its own live store and bus,
 // as after a restart.
-func newServiceOn(t *testing.T, db *SQLite, c *clock) serviceFixture {
+func newServiceOn(t *testing.T, db *SQLStore, members *memberDirectory, c *clock) serviceFixture {
 	t.Helper()
 	bus := NewMemoryBus()
 	t.Cleanup(func() {
@@ -59,8 +60,8 @@ func newServiceOn(t *testing.T, db *SQLite, c *clock) serviceFixture {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	svc := NewService(ServiceParams{Rooms: db, Members: db, Live: NewMemoryLive(bus), Bus: bus, Limits: serviceLimits, Now: c.Now})
-	return serviceFixture{Service: svc, db: db, bus: bus, clock: c}
+	svc := NewService(ServiceParams{Rooms: db, Members: members, Live: NewMemoryLive(bus), Bus: bus, Limits: serviceLimits, Now: c.Now})
+	return serviceFixture{Service: svc, db: db, members: members, bus: bus, clock: c}
 }
 
 // ms is the clock's time as the service stores it.
@@ -635,7 +636,7 @@ func TestServiceRecoverOpensLiveRoomsAfterARestart(t *testing.T) {
 	}
 
 	// A new process over the same database, its live state empty.
-	f := newServiceOn(t, first.db, first.clock)
+	f := newServiceOn(t, first.db, first.members, first.clock)
 	if _, err := f.Snapshot(t.Context(), live.ID); !errors.Is(err, ErrRoomNotFound) {
 		t.Fatalf("a new process knows the room before Recover: %v", err)
 	}
@@ -663,7 +664,7 @@ func TestServiceJoinOpensTheLiveStateOfARoomFromBeforeARestart(t *testing.T) {
 	first := newServiceFixture(t)
 	host, guest := first.member(t, "Host"), first.member(t, "Guest")
 	r := first.room(t, host, "Before")
-	f := newServiceOn(t, first.db, first.clock)
+	f := newServiceOn(t, first.db, first.members, first.clock)
 	j := f.join(t, r, guest, NewSessionID())
 	if j.Self.Role != RoleListener || j.Seq != 1 {
 		t.Errorf("the first join after a restart = %+v; want a listener at seq 1", j.Self)
@@ -900,7 +901,7 @@ func TestServiceRetriedEndClearsLeftoverLiveState(t *testing.T) {
 	bus := NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	live := &flakyEnd{LiveStore: NewMemoryLive(bus), failing: true}
-	svc := NewService(ServiceParams{Rooms: db, Members: db, Live: live, Bus: bus})
+	svc := NewService(ServiceParams{Rooms: db, Members: newMemberDirectory(), Live: live, Bus: bus})
 	host, err := svc.CreateMember(t.Context(), "Host")
 	if err != nil {
 		t.Fatal(err)

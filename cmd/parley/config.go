@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-
 	"flag"
 	"fmt"
-	"github.com/redis/go-redis/v9"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // serveConfig is everything `parley serve` can be told. Each field has a
@@ -41,6 +42,7 @@ type serveConfig struct {
 	LeaseTTL        time.Duration
 	RedisURL        string
 	RedisPrefix     string
+	DatabaseURL     string
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -62,7 +64,7 @@ func options() []option {
 			c.HTTPAddr = v
 			return nil
 		}},
-		{"data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite database and the generated token secret", func(c *serveConfig, v string) error {
+		{"data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite databases and the generated token secret", func(c *serveConfig, v string) error {
 			if v == "" {
 				return errors.New("must not be empty")
 			}
@@ -145,6 +147,16 @@ func options() []option {
 			c.RedisPrefix = v
 			return nil
 		}},
+		{"database-url", "PARLEY_DATABASE_URL", "", "Postgres for durable data (postgres://user@host:5432/db); empty means SQLite files in the data directory", func(c *serveConfig, v string) error {
+			if v != "" {
+				if _, err := pgx.ParseConfig(v); err != nil {
+					// pgx's message may quote the URL, password included.
+					return errors.New("not a valid Postgres URL")
+				}
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
 		{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "10s", "how long a graceful shutdown may take before connections are cut", durationSetter(func(c *serveConfig, d time.Duration) { c.ShutdownTimeout = d })},
 		{"log-level", "PARLEY_LOG_LEVEL", "info", "debug, info, warn or error", func(c *serveConfig, v string) error {
 			return c.LogLevel.UnmarshalText([]byte(v))
@@ -185,6 +197,12 @@ func splitList(v string) []string {
 
 // loadServeConfig applies defaults, then the environment, then flags.
 func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	return loadConfig("parley serve", args, getenv, stderr)
+}
+
+// loadConfig is loadServeConfig for any subcommand that takes the server's
+// settings (migrate, admin), named so in its usage.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	opts := options()
 	for _, o := range opts {
@@ -199,7 +217,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 			}
 		}
 	}
-	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, o := range opts {
 		usage := fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def)
