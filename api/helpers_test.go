@@ -284,8 +284,9 @@ func wantError(t *testing.T, resp *http.Response, body string, status int, code 
 	}
 	var e struct {
 		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code    string       `json:"code"`
+			Message string       `json:"message"`
+			Fields  []fieldError `json:"fields"`
 		} `json:"error"`
 	}
 	decodeStrictly(t, body, &e, true)
@@ -294,6 +295,15 @@ func wantError(t *testing.T, resp *http.Response, body string, status int, code 
 	}
 	if e.Error.Message == "" {
 		t.Errorf("empty message in %s", body)
+	}
+	// A validation error names every wrong field; no other error has any.
+	if (code == codeValidationFailed) != (len(e.Error.Fields) > 0) {
+		t.Errorf("code %s with fields %v", code, e.Error.Fields)
+	}
+	for _, f := range e.Error.Fields {
+		if f.Field == "" || f.Message == "" {
+			t.Errorf("a field error without a field or message: %s", body)
+		}
 	}
 	return e.Error.Message
 }
