@@ -18,6 +18,8 @@ type RoomRecords interface {
 	EndRoom(ctx context.Context, id RoomID, at time.Time) (Room, error)
 	// LiveRooms returns live rooms, newest first, after the cursor.
 	LiveRooms(ctx context.Context, q ListQuery) ([]Room, error)
+	// AccessRecords: visibility and invitees (visibility.go).
+	AccessRecords
 }
 
 // MemberRecords is the durable store of members.
