@@ -50,6 +50,9 @@ func testLive(t *testing.T, open func(t *testing.T) (LiveStore, Bus)) {
 		{"rooms are independent", testLiveRoomsIndependent},
 		{"an event's change can be read from the store when the event arrives", testLiveEventsFollowState},
 		{"Due lists at most as many rooms as asked", testLiveDueLimit},
+		{"the lineup is the stage in join order with the head counts", testLiveLineup},
+		{"guests are counted among listeners and as guests until they go", testLiveGuestsCounted},
+		{"each member's whereabouts: a claim replaces, a release forgets, a lapse ends", testLivePresence},
 		{"the store answers Ping", func(t *testing.T, live LiveStore, _ Bus) {
 			if err := live.Ping(t.Context()); err != nil {
 				t.Errorf("Ping: %v", err)

@@ -109,6 +109,11 @@ type LiveStore interface {
 	Snapshot(ctx context.Context, room RoomID) (Snapshot, error)
 	// Counts returns the room's head counts.
 	Counts(ctx context.Context, room RoomID) (Counts, error)
+	// Lineup returns who is on stage, in join order, with the head
+	// counts. A room that does not exist or has ended has nobody.
+	Lineup(ctx context.Context, room RoomID) (Lineup, error)
+	// PresenceStore: each member's whereabouts (presence.go).
+	PresenceStore
 	// End drops the room's live state, emits room_ended and keeps a
 	// tombstone so that later joins get ErrRoomEnded. Idempotent.
 	End(ctx context.Context, room RoomID, reason string, now time.Time) error
