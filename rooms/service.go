@@ -21,6 +21,11 @@ type Service struct {
 	limits  Limits
 	now     func() time.Time
 	log     *slog.Logger
+
+	// Who may enter rooms, and how often (service_access.go).
+	audience Audience
+	joins    RateLimiter
+	guests   bool
 }
 
 // ServiceParams are NewService's dependencies. Live and Bus are usually
@@ -34,11 +39,23 @@ type ServiceParams struct {
 	Limits  Limits
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Audience tells who follows and who blocks whom, for visibility. nil
+	// means nobody follows or blocks anyone: social rooms are then for
+	// their hosts and invitees only.
+	Audience Audience
+	// JoinLimiter limits joins per member (a join of the room one is in
+	// already is free). nil means no limit.
+	JoinLimiter RateLimiter
+	// Guests lets people without an account listen to open rooms.
+	Guests bool
 }
 
 // NewService returns a Service over the given stores.
 func NewService(p ServiceParams) *Service {
-	s := &Service{rooms: p.Rooms, members: p.Members, live: p.Live, bus: p.Bus, limits: p.Limits, now: p.Now, log: p.Logger}
+	s := &Service{
+		rooms: p.Rooms, members: p.Members, live: p.Live, bus: p.Bus, limits: p.Limits, now: p.Now, log: p.Logger,
+		audience: p.Audience, joins: p.JoinLimiter, guests: p.Guests,
+	}
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits()
 	}
@@ -74,13 +91,16 @@ func (s *Service) Member(ctx context.Context, id UserID) (Member, error) {
 	return m, nil
 }
 
-// CreateRoom opens a live room whose creator will be its first moderator.
+// CreateRoom opens an open live room whose creator will be its first
+// moderator.
 func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, description string) (Room, error) {
-	t, err := cleanText("title", title, 1, MaxTitleLen, false)
-	if err != nil {
-		return Room{}, err
-	}
-	d, err := cleanText("description", description, 0, MaxDescriptionLen, true)
+	return s.CreateRoomWith(ctx, creator, NewRoom{Title: title, Description: description})
+}
+
+// CreateRoomWith opens a live room whose creator will be its first
+// moderator.
+func (s *Service) CreateRoomWith(ctx context.Context, creator UserID, n NewRoom) (Room, error) {
+	n, err := n.validate()
 	if err != nil {
 		return Room{}, err
 	}
@@ -89,8 +109,8 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, descrip
 		return Room{}, fmt.Errorf("create room: creator %s: %w", creator, err)
 	}
 	r := Room{
-		ID: NewRoomID(), Title: t, Description: d, CreatedBy: creator, HostName: host.DisplayName,
-		CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+		ID: NewRoomID(), Title: n.Title, Description: n.Description, Visibility: n.Visibility,
+		CreatedBy: creator, HostName: host.DisplayName, CreatedAt: s.now().UTC().Truncate(time.Millisecond),
 	}
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)
