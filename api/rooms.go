@@ -14,6 +14,7 @@ import (
 type createRoomRequest struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
+	Visibility  string `json:"visibility"`
 }
 
 type roomListResponse struct {
@@ -43,7 +44,9 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	room, err := s.rooms.CreateRoom(r.Context(), p.UserID, req.Title, req.Description)
+	room, err := s.rooms.CreateRoomWith(r.Context(), p.UserID, rooms.NewRoom{
+		Title: req.Title, Description: req.Description, Visibility: rooms.Visibility(req.Visibility),
+	})
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -56,8 +59,14 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request) {
 
 var errLimit = newAPIError(http.StatusBadRequest, codeInvalidRequest, "query parameter limit must be an integer")
 
-// listRooms pages through live rooms: GET /api/v1/rooms?limit=&cursor=.
+// listRooms pages through the live rooms the caller may see:
+// GET /api/v1/rooms?limit=&cursor=.
 func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	q := r.URL.Query()
 	limit := 0 // the service's default page size
 	if q.Has("limit") {
@@ -76,7 +85,7 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	list, next, err := s.rooms.LiveRooms(r.Context(), limit, q.Get("cursor"))
+	list, next, err := s.rooms.VisibleRooms(r.Context(), p.UserID, limit, q.Get("cursor"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -91,12 +100,17 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 // getRoom returns a room, live or ended, with its participants:
 // GET /api/v1/rooms/{id}.
 func (s *server) getRoom(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	v, err := s.rooms.Room(r.Context(), id)
+	v, err := s.rooms.RoomFor(r.Context(), p.UserID, id)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

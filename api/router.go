@@ -30,6 +30,16 @@ type RoomService interface {
 	EndRoom(ctx context.Context, actor rooms.UserID, id rooms.RoomID) (rooms.Room, error)
 	Act(ctx context.Context, id rooms.RoomID, a rooms.Action) error
 	Ready(ctx context.Context) error
+	// Who may see and join rooms (rooms_access.go, guests.go).
+	CreateRoomWith(ctx context.Context, creator rooms.UserID, n rooms.NewRoom) (rooms.Room, error)
+	RoomFor(ctx context.Context, viewer rooms.UserID, id rooms.RoomID) (rooms.RoomView, error)
+	VisibleRooms(ctx context.Context, viewer rooms.UserID, limit int, cursor string) ([]rooms.RoomView, string, error)
+	SetVisibility(ctx context.Context, actor rooms.UserID, id rooms.RoomID, v rooms.Visibility) (rooms.RoomView, error)
+	InviteToRoom(ctx context.Context, actor rooms.UserID, id rooms.RoomID, member rooms.UserID) (rooms.InviteeView, error)
+	UninviteFromRoom(ctx context.Context, actor rooms.UserID, id rooms.RoomID, member rooms.UserID) error
+	RoomInvitees(ctx context.Context, actor rooms.UserID, id rooms.RoomID, limit int, cursor string) ([]rooms.InviteeView, string, error)
+	GuestPass(ctx context.Context, id rooms.RoomID) (rooms.Room, rooms.UserID, error)
+	GuestsAllowed() bool
 }
 
 // Params are NewHandler's dependencies. Rooms and Tokens are required.
@@ -55,6 +65,15 @@ type Params struct {
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
+	// Social serves profiles, follows, blocks and the member directory
+	// (social.go). nil means those routes are not mounted.
+	Social SocialService
+	// Guests signs guest passes (guests.go). nil means the guest-token
+	// route is not mounted.
+	Guests *GuestTokens
+	// GuestLimiter limits guest passes per client address. nil means no
+	// limit.
+	GuestLimiter Limiter
 }
 
 // restTimeout bounds each REST request. Every one of them is a few store
@@ -67,6 +86,10 @@ type server struct {
 	tokens *Tokens
 	ready  func(ctx context.Context) error
 	log    *slog.Logger
+
+	social     SocialService
+	guests     *GuestTokens
+	guestLimit Limiter
 }
 
 // NewHandler returns the HTTP handler of the whole server: the REST API,
@@ -81,7 +104,7 @@ func NewHandler(p Params) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{rooms: p.Rooms, tokens: p.Tokens, ready: p.Ready, log: log}
+	s := &server{rooms: p.Rooms, tokens: p.Tokens, ready: p.Ready, log: log, social: p.Social, guests: p.Guests, guestLimit: p.GuestLimiter}
 
 	r := chi.NewRouter()
 	// No RealIP: it believes X-Forwarded-For and X-Real-IP from anyone.
@@ -116,6 +139,9 @@ func NewHandler(p Params) http.Handler {
 			if p.DevSignIn {
 				r.Post("/auth/dev", s.devSignIn)
 			}
+			if p.Guests != nil {
+				r.Post("/rooms/{id}/guest-token", s.guestToken)
+			}
 			r.Group(func(r chi.Router) {
 				r.Use(authenticate(p.Tokens, log))
 				r.Get("/me", s.me)
@@ -126,6 +152,10 @@ func NewHandler(p Params) http.Handler {
 				r.Get("/rooms/{id}/hands", s.hands)
 				for _, rt := range stageRoutes {
 					r.Method(rt.method, "/rooms/{id}"+rt.path, s.act(rt))
+				}
+				s.roomAccessRoutes(r)
+				if p.Social != nil {
+					s.socialRoutes(r)
 				}
 			})
 		})

@@ -16,21 +16,24 @@ type RoomJSON struct {
 	ID            RoomID     `json:"id"`
 	Title         string     `json:"title"`
 	Description   string     `json:"description"`
+	Visibility    Visibility `json:"visibility"`
 	CreatedBy     MemberRef  `json:"created_by"`
 	CreatedAt     time.Time  `json:"created_at"`
 	EndedAt       *time.Time `json:"ended_at"`
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	// GuestCount is how many of the listeners are guests.
+	GuestCount int `json:"guest_count"`
 }
 
 // JSON returns the wire shape of the room.
 func (v RoomView) JSON() RoomJSON {
 	j := RoomJSON{
-		ID: v.ID, Title: v.Title, Description: v.Description,
+		ID: v.ID, Title: v.Title, Description: v.Description, Visibility: visibilityOrOpen(v.Visibility),
 		CreatedBy: MemberRef{ID: v.CreatedBy, DisplayName: v.HostName},
 		CreatedAt: v.CreatedAt, Live: v.Live(),
-		SpeakerCount: v.Speakers, ListenerCount: v.Listeners,
+		SpeakerCount: v.Speakers, ListenerCount: v.Listeners, GuestCount: v.Guests,
 	}
 	if !v.Live() {
 		t := v.EndedAt

@@ -46,6 +46,9 @@ var _ Media = (*sfu.SFU)(nil)
 type Identity struct {
 	User rooms.UserID
 	Name string
+	// Room, when set, is the one room the token admits to: a guest's
+	// pass. Joining any other is forbidden.
+	Room rooms.RoomID
 }
 
 // Authenticator checks a token. It returns ErrTokenExpired for an expired
