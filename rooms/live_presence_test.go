@@ -186,3 +186,19 @@ func testLivePresence(t *testing.T, live LiveStore, _ Bus) {
 		t.Errorf("renewing nobody: %v", err)
 	}
 }
+
+func testLiveMovedIsNotBatched(t *testing.T, live LiveStore, bus Bus) {
+	r := newLiveRoom(t, live, bus, liveLimits)
+	r.open("creator")
+	r.join("creator")
+	r.join("a")
+	r.join("b")
+	a, b := r.record("a"), r.record("b")
+	r.log.take()
+	if err := live.Leave(t.Context(), r.id, a.UserID, a.Session, ReasonMoved, r.now, r.limits); err != nil {
+		t.Fatal(err)
+	}
+	r.leave("b")
+	r.checkTaken("a moves to another room, b leaves",
+		r.evLeft(4, a, ReasonMoved, "", false, false), r.evLeft(5, b, ReasonLeft, "", false, true))
+}

@@ -53,6 +53,7 @@ func testLive(t *testing.T, open func(t *testing.T) (LiveStore, Bus)) {
 		{"the lineup is the stage in join order with the head counts", testLiveLineup},
 		{"guests are counted among listeners and as guests until they go", testLiveGuestsCounted},
 		{"each member's whereabouts: a claim replaces, a release forgets, a lapse ends", testLivePresence},
+		{"a listener who moved to another room is announced at once, not batched", testLiveMovedIsNotBatched},
 		{"the store answers Ping", func(t *testing.T, live LiveStore, _ Bus) {
 			if err := live.Ping(t.Context()); err != nil {
 				t.Errorf("Ping: %v", err)

@@ -43,6 +43,8 @@ type serveConfig struct {
 	RedisURL        string
 	RedisPrefix     string
 	DatabaseURL     string
+	// Social is room access, joins and guests (config_social.go).
+	Social socialConfig
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -56,7 +58,7 @@ type option struct {
 func (o option) isBool() bool { return o.def == "true" || o.def == "false" }
 
 func options() []option {
-	return []option{
+	return append([]option{
 		{"http-addr", "PARLEY_HTTP_ADDR", "127.0.0.1:8080", "address for HTTP (REST, signaling, web client)", func(c *serveConfig, v string) error {
 			if _, _, err := net.SplitHostPort(v); err != nil {
 				return err
@@ -168,7 +170,7 @@ func options() []option {
 			c.LogFormat = v
 			return nil
 		}},
-	}
+	}, socialOptions()...)
 }
 
 func durationSetter(set func(*serveConfig, time.Duration)) func(*serveConfig, string) error {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-audio/parley/internal/ratelimit"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -22,6 +24,10 @@ func TestConfigDefaults(t *testing.T) {
 		DevSignIn: true, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley",
+		Social: socialConfig{
+			GuestRate: ratelimit.Rate{N: 10, Per: 10 * time.Minute}, JoinRate: ratelimit.Rate{N: 10, Per: 10 * time.Minute},
+			DirectoryRate: ratelimit.Rate{N: 30, Per: time.Minute},
+		},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -76,6 +82,10 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		"stage cap of zero":   {args: []string{"--stage-cap", "0"}},
 		"not a redis url":     {args: []string{"--redis-url", "http://example.com"}},
 		"bad redis prefix":    {args: []string{"--redis-prefix", "a{b}"}},
+		"bad guest switch":    {env: map[string]string{"PARLEY_GUEST_LISTENING": "sometimes"}},
+		"a rate of nothing":   {args: []string{"--join-rate-limit", "0/1m"}},
+		"a rate without /":    {args: []string{"--directory-rate-limit", "30"}},
+		"a rate of no period": {env: map[string]string{"PARLEY_GUEST_RATE_LIMIT": "10/0s"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := loadServeConfig(tc.args, env(tc.env), io.Discard); err == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/parley-audio/parley/api"
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/sfu"
 	"github.com/parley-audio/parley/signaling"
@@ -56,6 +57,18 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
+	guestPasses, err := api.NewGuestTokens(secret, nil)
+	if err != nil {
+		return err
+	}
+	limits, closeLimits, err := openLimiters(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLimits()
+	social := members.NewSocial(members.SocialParams{
+		Store: store.members, Directory: limits.directory, Logger: log.With("component", "members"),
+	})
 
 	live, bus, closeLive, err := openLive(ctx, cfg)
 	if err != nil {
@@ -68,7 +81,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
 		},
-		Logger: log.With("component", "rooms"),
+		Logger:   log.With("component", "rooms"),
+		Audience: social, JoinLimiter: limits.joins, Guests: cfg.Social.GuestListening,
 	})
 	if err := svc.Recover(ctx); err != nil {
 		return err
@@ -88,7 +102,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sigCfg := signaling.DefaultConfig()
 	sigCfg.AllowedOrigins = cfg.AllowedOrigins
 	sig, err := signaling.NewServer(signaling.Params{
-		Config: sigCfg, Rooms: svc, Media: media, Auth: tokenAuth{tokens},
+		Config: sigCfg, Rooms: svc, Media: media, Auth: memberOrGuest{tokenAuth{tokens: tokens, guests: guestPasses}},
 		Logger: log.With("component", "signaling"),
 	})
 	if err != nil {
@@ -98,6 +112,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Social: social, Guests: guestPasses, GuestLimiter: limits.guests,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {
@@ -245,7 +260,11 @@ func tokenSecret(cfg serveConfig) ([]byte, error) {
 }
 
 // tokenAuth lets signaling check the API's tokens without importing api.
-type tokenAuth struct{ tokens *api.Tokens }
+type tokenAuth struct {
+	tokens *api.Tokens
+	// guests, when set, also admits guest passes (serve_social.go).
+	guests *api.GuestTokens
+}
 
 func (a tokenAuth) Authenticate(token string) (signaling.Identity, error) {
 	p, err := a.tokens.Verify(token)

@@ -226,7 +226,9 @@ local function remove(rec, reason, blocked, by)
   if by ~= '' then
     ev.by = by
   end
-  if rec.r == 'listener' and reason ~= 'removed' then
+  -- A removal, or a move to another room, goes out at once: the member's
+  -- own session must hear it before it lets go of the room.
+  if rec.r == 'listener' and reason ~= 'removed' and reason ~= 'moved' then
     ev.aud = true
   end
   emit(ev)
