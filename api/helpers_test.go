@@ -243,6 +243,7 @@ type roomOut struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	LoudestN      int        `json:"loudest_n"`
 }
 
 // decodeStrictly decodes body into v and fails on unknown fields, so that

@@ -32,7 +32,7 @@ func testRecords(t *testing.T, open func(t *testing.T) recordsUnderTest) {
 		host := createMember(t, st, "Grace", recordsEpoch)
 		r := Room{
 			ID: NewRoomID(), Title: "Compilers at dawn", Description: "line one\n\tline two — ünïcode",
-			CreatedBy: host.ID, CreatedAt: recordsEpoch.Add(1500 * time.Microsecond),
+			CreatedBy: host.ID, CreatedAt: recordsEpoch.Add(1500 * time.Microsecond), LoudestN: 3,
 		}
 		if err := st.CreateRoom(t.Context(), r); err != nil {
 			t.Fatal(err)

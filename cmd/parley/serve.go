@@ -78,6 +78,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sfuCfg := sfu.DefaultConfig()
 	sfuCfg.UDPPort, sfuCfg.UDPAddr, sfuCfg.PublicIPs, sfuCfg.LoopbackOnly = cfg.UDPPort, cfg.UDPAddr, cfg.PublicIPs, cfg.LoopbackOnly
 	sfuCfg.OnFirstAudio = mets.observeFirstAudio
+	sfuCfg.LoudestN = cfg.LoudestN
 	media, err := sfu.New(sfuCfg, log.With("component", "sfu"))
 	if err != nil {
 		return fmt.Errorf("start media: %w", err)
