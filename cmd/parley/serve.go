@@ -96,9 +96,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		return err
 	}
 
+	exporter, err := newExporter(store)
+	if err != nil {
+		return err
+	}
+
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Export: exporter,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {
