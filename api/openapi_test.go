@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
+
+	"github.com/parley-audio/parley/rooms"
 )
 
 // withEveryPart sets every optional part of Params, so that the router
@@ -30,7 +33,13 @@ func withEveryPart(p *Params) {
 	p.Signal = stub
 	p.Metrics = stub
 	p.Web = stub
+	p.Relay = stub
+	p.Nodes = stubNodes{}
 }
+
+type stubNodes struct{}
+
+func (stubNodes) Nodes(context.Context) ([]rooms.Node, error) { return nil, nil }
 
 // oaDoc is the part of the OpenAPI document that the tests below read.
 // kin-openapi checks the rest.
