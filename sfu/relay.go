@@ -118,7 +118,8 @@ func (r *Router) NewRelayIn(p RelayInParams) (*RelayIn, error) {
 	if log == nil {
 		log = r.log
 	}
-	pc, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{
+	// Its own socket (relayAPI): see SFU.relayAPI.
+	pc, err := r.sfu.relayAPI.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
 	})

@@ -24,17 +24,7 @@ func (s *Server) Drain(ctx context.Context) error {
 	if s.cluster == nil {
 		return nil
 	}
-	s.draining.Store(true)
-	s.mu.Lock()
-	list := make([]*session, 0, len(s.sessions))
-	for sess := range s.sessions {
-		list = append(list, sess)
-	}
-	s.mu.Unlock()
-	s.log.InfoContext(ctx, "draining", "sessions", len(list))
-	for _, sess := range list {
-		sess.notify(control{drain: true})
-	}
+	s.BeginDrain()
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for s.Sessions() > 0 {
@@ -45,6 +35,24 @@ func (s *Server) Drain(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// BeginDrain starts a drain (see Drain) without waiting for it. Only the
+// first call counts.
+func (s *Server) BeginDrain() {
+	if s.cluster == nil || s.draining.Swap(true) {
+		return
+	}
+	s.mu.Lock()
+	list := make([]*session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		list = append(list, sess)
+	}
+	s.mu.Unlock()
+	s.log.Info("draining", "sessions", len(list))
+	for _, sess := range list {
+		sess.notify(control{drain: true})
+	}
 }
 
 // drainSession runs on the session's goroutine when the node drains.
