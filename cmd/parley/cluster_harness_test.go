@@ -145,3 +145,13 @@ func nodesOf(ctx context.Context, ts *testServer, token string) ([]map[string]an
 	}
 	return out.Nodes, nil
 }
+
+type envelope = signaling.Envelope
+
+func jsonUnmarshal(s string, into any) error { return json.Unmarshal([]byte(s), into) }
+
+// containsUser reports whether a participant_joined payload is about id.
+func containsUser(payload json.RawMessage, id rooms.UserID) bool {
+	var p signaling.ParticipantJoinedPayload
+	return json.Unmarshal(payload, &p) == nil && p.Participant.UserID == id
+}
