@@ -69,7 +69,7 @@ func TestDevSignInRefusesBadNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+" fails validation", func(t *testing.T) {
 			resp, body := e.do(t, http.MethodPost, "/api/v1/auth/dev", "", tt.body)
-			msg := wantError(t, resp, body, http.StatusUnprocessableEntity, codeValidationFailed)
+			msg := wantError(t, resp, body, http.StatusBadRequest, codeValidationFailed)
 			if !strings.Contains(msg, "display_name") {
 				t.Errorf("message %q does not name the field", msg)
 			}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -69,6 +70,14 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Fields lists every wrong field of a validation_failed input.
+	Fields []fieldError `json:"fields,omitempty"`
+}
+
+// fieldError is one wrong field, named as the request names it.
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // writeError maps err to a status, a code and a message and writes it. It
@@ -76,6 +85,7 @@ type errorDetail struct {
 // server-side failures are logged with the request ID and never sent.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status, code, message := classify(err)
+	fields := invalidFields(err)
 	if status >= http.StatusInternalServerError {
 		// 503 is a store or a shutdown, expected in operation; 500 is a bug.
 		level := slog.LevelError
@@ -89,7 +99,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		// RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message, Fields: fields}})
 }
 
 // classify decides the status, code and message of err. The order matters
@@ -97,6 +107,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 func classify(err error) (status int, code, message string) {
 	var ae *apiError
 	var ve *rooms.ValidationError
+	var mve *members.ValidationError
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.code, ae.message
@@ -127,21 +138,40 @@ func classify(err error) (status int, code, message string) {
 	case errors.Is(err, rooms.ErrNotOnStage):
 		return http.StatusConflict, codeNotOnStage, "the participant is not on stage"
 	case errors.As(err, &ve):
-		return http.StatusUnprocessableEntity, codeValidationFailed, ve.Error()
-	case errors.Is(err, rooms.ErrInvalid):
-		return http.StatusUnprocessableEntity, codeValidationFailed, "invalid input"
+		return http.StatusBadRequest, codeValidationFailed, ve.Error()
+	case errors.As(err, &mve):
+		return http.StatusBadRequest, codeValidationFailed, mve.Error()
+	case errors.Is(err, rooms.ErrInvalid), errors.Is(err, members.ErrInvalid):
+		return http.StatusBadRequest, codeValidationFailed, "invalid input"
 	case errors.Is(err, rooms.ErrMemberNotFound):
 		// Every member the REST API looks up is the caller, named by a
 		// token we signed: the account behind the token is gone (a wiped
 		// store, say), so the token is no good any more.
 		return http.StatusUnauthorized, codeUnauthorized, "the account of this token no longer exists; sign in again"
-	case errors.Is(err, rooms.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, rooms.ErrUnavailable), errors.Is(err, members.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// A store that does not answer within the request's deadline is,
 		// to the client, a store that cannot be reached.
 		return http.StatusServiceUnavailable, codeNotReady, "a store cannot be reached; try again later"
 	default:
 		return http.StatusInternalServerError, codeInternal, "the server failed"
 	}
+}
+
+// invalidFields lists the wrong fields of a validation error, or nil.
+func invalidFields(err error) []fieldError {
+	var ve *rooms.ValidationError
+	var mve *members.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return []fieldError{{Field: ve.Field, Message: ve.Reason}}
+	case errors.As(err, &mve):
+		out := make([]fieldError, len(mve.Fields))
+		for i, f := range mve.Fields {
+			out[i] = fieldError{Field: f.Field, Message: f.Message}
+		}
+		return out
+	}
+	return nil
 }
 
 // writeJSON writes v as the JSON body of a response with the given status.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -25,7 +26,8 @@ var _ RoomService = (*rooms.Service)(nil)
 type testEnv struct {
 	srv    *httptest.Server
 	svc    *rooms.Service
-	db     *rooms.SQLite
+	db     *rooms.SQLStore
+	people *members.SQLStore
 	tokens *Tokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
@@ -84,11 +86,16 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 			t.Errorf("close sqlite: %v", err)
 		}
 	})
-	e := &testEnv{db: db, clock: newTestClock(), logs: &syncBuffer{}}
+	people, err := members.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "members.db"))
+	if err != nil {
+		t.Fatalf("members.OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() { _ = people.Close() })
+	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &syncBuffer{}}
 	bus := rooms.NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	e.svc = rooms.NewService(rooms.ServiceParams{
-		Rooms: db, Members: db, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
+		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
 	})
 	e.tokens = newTestTokens(t, e.clock)
 	p := Params{
@@ -236,6 +243,7 @@ type roomOut struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	LoudestN      int        `json:"loudest_n"`
 }
 
 // decodeStrictly decodes body into v and fails on unknown fields, so that
@@ -277,8 +285,9 @@ func wantError(t *testing.T, resp *http.Response, body string, status int, code 
 	}
 	var e struct {
 		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code    string       `json:"code"`
+			Message string       `json:"message"`
+			Fields  []fieldError `json:"fields"`
 		} `json:"error"`
 	}
 	decodeStrictly(t, body, &e, true)
@@ -287,6 +296,15 @@ func wantError(t *testing.T, resp *http.Response, body string, status int, code 
 	}
 	if e.Error.Message == "" {
 		t.Errorf("empty message in %s", body)
+	}
+	// A validation error names every wrong field; no other error has any.
+	if (code == codeValidationFailed) != (len(e.Error.Fields) > 0) {
+		t.Errorf("code %s with fields %v", code, e.Error.Fields)
+	}
+	for _, f := range e.Error.Fields {
+		if f.Field == "" || f.Message == "" {
+			t.Errorf("a field error without a field or message: %s", body)
+		}
 	}
 	return e.Error.Message
 }

@@ -103,10 +103,13 @@ func TestBadBodies(t *testing.T) {
 		{"a text/plain body is unsupported_media_type", strings.NewReader(`{"title":"a"}`), http.Header{"Content-Type": {"text/plain"}}, 415, codeUnsupportedMediaType, ""},
 		{"a body without a Content-Type is unsupported_media_type", strings.NewReader(`{"title":"a"}`), http.Header{"Content-Type": nil}, 415, codeUnsupportedMediaType, ""},
 		{"JSON in latin-1 is unsupported_media_type", strings.NewReader(`{"title":"a"}`), http.Header{"Content-Type": {"application/json; charset=iso-8859-1"}}, 415, codeUnsupportedMediaType, ""},
-		{"an empty title fails validation naming it", strings.NewReader(`{"title":"  "}`), jsonCT, 422, codeValidationFailed, "title"},
-		{"a title of 121 characters fails validation naming it", strings.NewReader(`{"title":"` + strings.Repeat("a", 121) + `"}`), jsonCT, 422, codeValidationFailed, "title"},
-		{"a title of two lines fails validation naming it", strings.NewReader(`{"title":"a\nb"}`), jsonCT, 422, codeValidationFailed, "title"},
-		{"a description of 2001 characters fails validation naming it", strings.NewReader(`{"title":"a","description":"` + strings.Repeat("a", 2001) + `"}`), jsonCT, 422, codeValidationFailed, "description"},
+		{"an empty title fails validation naming it", strings.NewReader(`{"title":"  "}`), jsonCT, 400, codeValidationFailed, "title"},
+		{"a title of 121 characters fails validation naming it", strings.NewReader(`{"title":"` + strings.Repeat("a", 121) + `"}`), jsonCT, 400, codeValidationFailed, "title"},
+		{"a title of two lines fails validation naming it", strings.NewReader(`{"title":"a\nb"}`), jsonCT, 400, codeValidationFailed, "title"},
+		{"a description of 2001 characters fails validation naming it", strings.NewReader(`{"title":"a","description":"` + strings.Repeat("a", 2001) + `"}`), jsonCT, 400, codeValidationFailed, "description"},
+		{"a loudest_n of -2 fails validation naming it", strings.NewReader(`{"title":"a","loudest_n":-2}`), jsonCT, 400, codeValidationFailed, "loudest_n"},
+		{"a loudest_n of 1001 fails validation naming it", strings.NewReader(`{"title":"a","loudest_n":1001}`), jsonCT, 400, codeValidationFailed, "loudest_n"},
+		{"a loudest_n that is not a number is refused", strings.NewReader(`{"title":"a","loudest_n":"two"}`), jsonCT, 400, codeInvalidRequest, "loudest_n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,12 +265,12 @@ func TestListRoomsRefusesBadQueries(t *testing.T) {
 		{"a fraction as limit is invalid_request", "?limit=1.5", 400, codeInvalidRequest, "limit"},
 		{"an empty limit is invalid_request", "?limit=", 400, codeInvalidRequest, "limit"},
 		{"a limit with spaces is invalid_request", "?limit=%205", 400, codeInvalidRequest, "limit"},
-		{"a limit of 0 fails validation", "?limit=0", 422, codeValidationFailed, "limit"},
-		{"a negative limit fails validation", "?limit=-3", 422, codeValidationFailed, "limit"},
-		{"a limit of 101 fails validation", "?limit=101", 422, codeValidationFailed, "limit"},
-		{"a limit beyond any integer fails validation", "?limit=99999999999999999999999", 422, codeValidationFailed, "limit"},
-		{"a cursor we did not issue fails validation", "?cursor=garbage", 422, codeValidationFailed, "cursor"},
-		{"a cursor of valid base64 but no cursor fails validation", "?cursor=aGVsbG8", 422, codeValidationFailed, "cursor"},
+		{"a limit of 0 fails validation", "?limit=0", 400, codeValidationFailed, "limit"},
+		{"a negative limit fails validation", "?limit=-3", 400, codeValidationFailed, "limit"},
+		{"a limit of 101 fails validation", "?limit=101", 400, codeValidationFailed, "limit"},
+		{"a limit beyond any integer fails validation", "?limit=99999999999999999999999", 400, codeValidationFailed, "limit"},
+		{"a cursor we did not issue fails validation", "?cursor=garbage", 400, codeValidationFailed, "cursor"},
+		{"a cursor of valid base64 but no cursor fails validation", "?cursor=aGVsbG8", 400, codeValidationFailed, "cursor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 type RoomService interface {
 	CreateMember(ctx context.Context, displayName string) (rooms.Member, error)
 	Member(ctx context.Context, id rooms.UserID) (rooms.Member, error)
-	CreateRoom(ctx context.Context, creator rooms.UserID, title, description string) (rooms.Room, error)
+	CreateRoom(ctx context.Context, creator rooms.UserID, n rooms.NewRoom) (rooms.Room, error)
 	Room(ctx context.Context, id rooms.RoomID) (rooms.RoomView, error)
 	Snapshot(ctx context.Context, id rooms.RoomID) (rooms.Snapshot, error)
 	Limits() rooms.Limits

@@ -65,7 +65,7 @@ func TestReadyzWhenTheStoreIsGone(t *testing.T) {
 func TestAStoreThatIsGoneIsNotReadyAndLoggedNotSent(t *testing.T) {
 	e := newTestEnv(t, nil)
 	token, _ := e.signIn(t, "Ann")
-	if err := e.db.Close(); err != nil {
+	if err := e.people.Close(); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.do(t, http.MethodGet, "/api/v1/me", token, "")

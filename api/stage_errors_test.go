@@ -104,8 +104,8 @@ func TestStageBadBodies(t *testing.T) {
 		{"enabled as a string is invalid_request naming it", "PUT", "/hands", `{"enabled":"no"}`, nil, 400, codeInvalidRequest, "enabled"},
 		{"enabled as a number is invalid_request naming it", "PUT", "/hands", `{"enabled":0}`, nil, 400, codeInvalidRequest, "enabled"},
 		{"an unknown field beside enabled is invalid_request naming it", "PUT", "/hands", `{"enabled":false,"for":"all"}`, nil, 400, codeInvalidRequest, "for"},
-		{"a missing enabled fails validation naming it", "PUT", "/hands", `{}`, nil, 422, codeValidationFailed, "enabled"},
-		{"a null enabled fails validation naming it", "PUT", "/hands", `{"enabled":null}`, nil, 422, codeValidationFailed, "enabled"},
+		{"a missing enabled fails validation naming it", "PUT", "/hands", `{}`, nil, 400, codeValidationFailed, "enabled"},
+		{"a null enabled fails validation naming it", "PUT", "/hands", `{"enabled":null}`, nil, 400, codeValidationFailed, "enabled"},
 		{"no body to set hands is invalid_json", "PUT", "/hands", ``, nil, 400, codeInvalidJSON, ""},
 		{"a bare boolean to set hands is invalid_request", "PUT", "/hands", `false`, nil, 400, codeInvalidRequest, "object"},
 		{"hands in text/plain is unsupported_media_type", "PUT", "/hands", `{"enabled":false}`, textPlain, 415, codeUnsupportedMediaType, ""},
@@ -162,7 +162,7 @@ func TestStageErrorsMap(t *testing.T) {
 		{rooms.ErrNotOnStage, 409, codeNotOnStage},
 		{rooms.ErrRoomEnded, 409, codeRoomEnded},
 		{rooms.ErrRoomNotFound, 404, codeRoomNotFound},
-		{&rooms.ValidationError{Field: "enabled", Reason: "is required"}, 422, codeValidationFailed},
+		{&rooms.ValidationError{Field: "enabled", Reason: "is required"}, 400, codeValidationFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {

@@ -3,53 +3,74 @@ package members
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/parley-audio/parley/internal/sqldb"
 	"github.com/parley-audio/parley/rooms"
 )
 
-// SQLStore is the Store on a SQL database: SQLite (OpenSQLite) or Postgres
-// (OpenPostgres). Every query is written once, with $n placeholders, which
-// both accept; the dialects differ only in their migrations and in how
-// they report a unique violation. Its zero value is not usable.
+// SQLStore is the Store on a SQL database: SQLite (the embedded default)
+// or Postgres. Every query is written once, with $n placeholders, which
+// both accept. Its zero value is not usable; call NewSQLStore or
+// OpenSQLite.
 type SQLStore struct {
-	// w runs every write. For SQLite it is one connection (see
-	// OpenSQLite); for Postgres it is the pool, and r is the same pool.
-	w *sql.DB
-	// r runs reads that need no transaction.
-	r *sql.DB
-	d dialect
+	db *sqldb.DB
+	// owned is set when the store opened db itself and closes it.
+	owned bool
 }
 
-var _ Store = (*SQLStore)(nil)
+var (
+	_ Store               = (*SQLStore)(nil)
+	_ rooms.MemberRecords = (*SQLStore)(nil)
+)
 
-// dialect is what differs between the databases.
-type dialect struct {
-	name string
-	// migrations is the directory of this dialect's migrations.
-	migrations string
-	// isUnique reports whether err is a unique-constraint violation.
-	isUnique func(error) bool
-	// lockMigrations serializes migrators of one database, inside tx.
-	lockMigrations func(ctx context.Context, tx *sql.Tx) error
-}
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrationFS embed.FS
 
-// Close closes the database. It is safe to call more than once.
-func (s *SQLStore) Close() error {
-	if s.r == s.w {
-		return s.w.Close()
+// Migrations is the schema history of members' tables, recorded in their
+// own table so that they share a Postgres database with rooms'.
+var Migrations = sqldb.Migrations{FS: migrationFS, Dir: "migrations", Table: "members_schema_migrations"}
+
+// NewSQLStore brings db's members schema up to date and returns the store
+// on it. The caller keeps db and closes it after the store is done.
+func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
+	if _, err := db.Migrate(ctx, Migrations); err != nil {
+		return nil, fmt.Errorf("members schema: %w", err)
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	return &SQLStore{db: db}, nil
+}
+
+// OpenSQLite opens, or creates, an SQLite database of its own at path and
+// returns the store on it; Close closes the database.
+func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
+	db, err := sqldb.OpenSQLite(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSQLStore(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.owned = true
+	return s, nil
+}
+
+// Close closes the database if the store opened it. It is safe to call
+// more than once.
+func (s *SQLStore) Close() error {
+	if s.owned {
+		return s.db.Close()
+	}
+	return nil
 }
 
 // Ping reports whether the database answers.
 func (s *SQLStore) Ping(ctx context.Context) error {
-	if err := s.w.PingContext(ctx); err != nil {
-		return failed("ping", err)
-	}
-	if err := s.r.PingContext(ctx); err != nil {
+	if err := s.db.Ping(ctx); err != nil {
 		return failed("ping", err)
 	}
 	return nil
@@ -59,19 +80,7 @@ func (s *SQLStore) Ping(ctx context.Context) error {
 // keepErr(err) is true: a refusal whose side effect must still be kept
 // (a reused refresh token revokes its session). keepErr may be nil.
 func (s *SQLStore) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error, keepErr func(error) bool) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return failed(op, err)
-	}
-	ferr := fn(tx)
-	if ferr != nil && (keepErr == nil || !keepErr(ferr)) {
-		_ = tx.Rollback()
-		return ferr
-	}
-	if err := tx.Commit(); err != nil {
-		return failed(op+": commit", err)
-	}
-	return ferr
+	return s.db.InTx(ctx, fn, keepErr, func(err error) error { return failed(op, err) })
 }
 
 // failed wraps a database failure as ErrUnavailable (the API's 503); a
@@ -179,7 +188,7 @@ func (s *SQLStore) CreateAccount(ctx context.Context, n NewAccount) (Account, er
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			string(a.ID), a.Username, a.DisplayName, a.Headline, a.Bio, a.AvatarURL, a.Admin, string(a.Status),
 			n.PasswordHash, millis(a.CreatedAt))
-		if s.d.isUnique(err) {
+		if s.db.IsUnique(err) {
 			// IDs are 128 random bits; the username is the one unique
 			// column that can collide.
 			return fmt.Errorf("create account %q: %w", a.Username, ErrUsernameTaken)
@@ -227,7 +236,7 @@ func (s *SQLStore) CreateAccount(ctx context.Context, n NewAccount) (Account, er
 
 // Account implements AccountStore.
 func (s *SQLStore) Account(ctx context.Context, id rooms.UserID) (Account, error) {
-	a, err := selectAccount(ctx, s.r, `id = $1`, string(id))
+	a, err := selectAccount(ctx, s.db.R, `id = $1`, string(id))
 	if err != nil {
 		return Account{}, fmt.Errorf("account %s: %w", id, err)
 	}
@@ -237,7 +246,7 @@ func (s *SQLStore) Account(ctx context.Context, id rooms.UserID) (Account, error
 // Credentials implements AccountStore.
 func (s *SQLStore) Credentials(ctx context.Context, username string) (Account, string, error) {
 	var hash string
-	row := s.r.QueryRowContext(ctx, `SELECT `+accountColumns+`, password_hash FROM accounts WHERE username = $1`, username)
+	row := s.db.R.QueryRowContext(ctx, `SELECT `+accountColumns+`, password_hash FROM accounts WHERE username = $1`, username)
 	a, err := scanAccount(scannerFunc(func(dest ...any) error { return row.Scan(append(dest, &hash)...) }))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, "", ErrAccountNotFound
@@ -265,7 +274,7 @@ func (s *SQLStore) Waitlist(ctx context.Context, after Cursor, limit int) ([]Acc
 		args = append(args, millis(after.At), after.ID)
 	}
 	q += `ORDER BY created_at, id LIMIT $1`
-	return collect(ctx, s.r, "waitlist", scanAccount, q, args...)
+	return collect(ctx, s.db.R, "waitlist", scanAccount, q, args...)
 }
 
 // Approve implements AccountStore.
@@ -297,4 +306,9 @@ func activate(ctx context.Context, tx *sql.Tx, where string, arg any) (Account, 
 		return Account{}, err
 	}
 	return Account{}, ErrNotWaitlisted
+}
+
+// SchemaVersion returns the newest migration applied to the members schema.
+func (s *SQLStore) SchemaVersion(ctx context.Context) (int, error) {
+	return s.db.Version(ctx, Migrations.Table)
 }

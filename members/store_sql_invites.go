@@ -84,13 +84,13 @@ func (s *SQLStore) Invites(ctx context.Context, creator rooms.UserID, after Curs
 		args = append(args, millis(after.At), after.ID)
 	}
 	q += `ORDER BY created_at DESC, id DESC LIMIT $2`
-	return collect(ctx, s.r, "invites", scanInvite, q, args...)
+	return collect(ctx, s.db.R, "invites", scanInvite, q, args...)
 }
 
 // QuotaUsed implements InviteStore.
 func (s *SQLStore) QuotaUsed(ctx context.Context, creator rooms.UserID, now time.Time) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, quotaCount, string(creator), millis(now)).Scan(&n); err != nil {
+	if err := s.db.R.QueryRowContext(ctx, quotaCount, string(creator), millis(now)).Scan(&n); err != nil {
 		return 0, failed("count quota", err)
 	}
 	return n, nil

@@ -144,7 +144,7 @@ func (s *SQLStore) RevokeSessions(ctx context.Context, account rooms.UserID, now
 
 // RevokedSince implements SessionStore.
 func (s *SQLStore) RevokedSince(ctx context.Context, since time.Time) ([]Revocation, error) {
-	return collect(ctx, s.r, "revoked sessions", func(sc scanner) (Revocation, error) {
+	return collect(ctx, s.db.R, "revoked sessions", func(sc scanner) (Revocation, error) {
 		var r Revocation
 		var at int64
 		err := sc.Scan(&r.ID, &at)

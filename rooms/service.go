@@ -74,15 +74,32 @@ func (s *Service) Member(ctx context.Context, id UserID) (Member, error) {
 	return m, nil
 }
 
+// NewRoom is what a member gives to open a room. Fields added later keep
+// their zero value's meaning: the instance's default.
+type NewRoom struct {
+	Title       string
+	Description string
+	// LoudestN is how many speakers the room forwards at once, the
+	// loudest by audio level: 0 the server's default, -1 every speaker.
+	LoudestN int
+}
+
+// MaxLoudestN bounds NewRoom.LoudestN: more than a stage can hold means
+// nothing.
+const MaxLoudestN = 1000
+
 // CreateRoom opens a live room whose creator will be its first moderator.
-func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, description string) (Room, error) {
-	t, err := cleanText("title", title, 1, MaxTitleLen, false)
+func (s *Service) CreateRoom(ctx context.Context, creator UserID, n NewRoom) (Room, error) {
+	t, err := cleanText("title", n.Title, 1, MaxTitleLen, false)
 	if err != nil {
 		return Room{}, err
 	}
-	d, err := cleanText("description", description, 0, MaxDescriptionLen, true)
+	d, err := cleanText("description", n.Description, 0, MaxDescriptionLen, true)
 	if err != nil {
 		return Room{}, err
+	}
+	if n.LoudestN < -1 || n.LoudestN > MaxLoudestN {
+		return Room{}, &ValidationError{Field: "loudest_n", Reason: fmt.Sprintf("must be -1 (every speaker), 0 (the server's default) or up to %d", MaxLoudestN)}
 	}
 	host, err := s.members.Member(ctx, creator)
 	if err != nil {
@@ -90,7 +107,7 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, descrip
 	}
 	r := Room{
 		ID: NewRoomID(), Title: t, Description: d, CreatedBy: creator, HostName: host.DisplayName,
-		CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+		CreatedAt: s.now().UTC().Truncate(time.Millisecond), LoudestN: n.LoudestN,
 	}
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)
@@ -104,11 +121,42 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, descrip
 
 // Room returns one room, live or ended, with its head counts.
 func (s *Service) Room(ctx context.Context, id RoomID) (RoomView, error) {
-	r, err := s.rooms.Room(ctx, id)
+	r, err := s.room(ctx, id)
 	if err != nil {
 		return RoomView{}, fmt.Errorf("get room %s: %w", id, err)
 	}
 	return s.view(ctx, r)
+}
+
+// room reads a room's record with its host's name.
+func (s *Service) room(ctx context.Context, id RoomID) (Room, error) {
+	r, err := s.rooms.Room(ctx, id)
+	if err != nil {
+		return Room{}, err
+	}
+	return s.withHost(ctx, r, nil)
+}
+
+// withHost fills in the name of the room's creator, which the members
+// store keeps. A creator it no longer knows leaves the name empty. names,
+// when not nil, remembers names across the rooms of one page.
+func (s *Service) withHost(ctx context.Context, r Room, names map[UserID]string) (Room, error) {
+	if name, ok := names[r.CreatedBy]; ok {
+		r.HostName = name
+		return r, nil
+	}
+	m, err := s.members.Member(ctx, r.CreatedBy)
+	switch {
+	case errors.Is(err, ErrMemberNotFound):
+	case err != nil:
+		return Room{}, fmt.Errorf("host of room %s: %w", r.ID, err)
+	default:
+		r.HostName = m.DisplayName
+	}
+	if names != nil {
+		names[r.CreatedBy] = r.HostName
+	}
+	return r, nil
 }
 
 func (s *Service) view(ctx context.Context, r Room) (RoomView, error) {
@@ -171,7 +219,12 @@ func (s *Service) LiveRooms(ctx context.Context, limit int, cursor string) ([]Ro
 		next = encodeCursor(last.CreatedAt, last.ID)
 	}
 	out := make([]RoomView, 0, len(list))
+	names := make(map[UserID]string)
 	for _, r := range list {
+		r, err := s.withHost(ctx, r, names)
+		if err != nil {
+			return nil, "", err
+		}
 		v, err := s.view(ctx, r)
 		if err != nil {
 			return nil, "", err

@@ -31,7 +31,7 @@ func (s *Service) EndRoom(ctx context.Context, actor UserID, id RoomID) (Room, e
 		return Room{}, err
 	}
 	s.log.InfoContext(ctx, "room ended", "room", id, "user", actor)
-	return ended, nil
+	return s.withHost(ctx, ended, nil)
 }
 
 func isModerator(snap Snapshot, user UserID) bool {
@@ -73,7 +73,7 @@ type Joined struct {
 // reconnection within the grace) keeps their place, role, hand and all,
 // which moves to the new session.
 func (s *Service) Join(ctx context.Context, id RoomID, user UserID, session SessionID) (Joined, error) {
-	r, err := s.rooms.Room(ctx, id)
+	r, err := s.room(ctx, id)
 	if err != nil {
 		return Joined{}, fmt.Errorf("join %s: %w", id, err)
 	}

@@ -35,9 +35,10 @@ var serviceLimits = Limits{StageCap: 3, ReconnectGrace: 30 * time.Second, LeaseT
 
 type serviceFixture struct {
 	*Service
-	db    *SQLite
-	bus   *MemoryBus
-	clock *clock
+	db      *SQLStore
+	members *memberDirectory
+	bus     *MemoryBus
+	clock   *clock
 }
 
 // newServiceFixture wires the service over the real default stores.
@@ -46,12 +47,12 @@ func newServiceFixture(t *testing.T) serviceFixture {
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
 	// Sub-millisecond digits, so that truncation is visible.
 	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC)}
-	return newServiceOn(t, db, c)
+	return newServiceOn(t, db, newMemberDirectory(), c)
 }
 
 // newServiceOn is a service process over db: its own live store and bus,
 // as after a restart.
-func newServiceOn(t *testing.T, db *SQLite, c *clock) serviceFixture {
+func newServiceOn(t *testing.T, db *SQLStore, members *memberDirectory, c *clock) serviceFixture {
 	t.Helper()
 	bus := NewMemoryBus()
 	t.Cleanup(func() {
@@ -59,8 +60,8 @@ func newServiceOn(t *testing.T, db *SQLite, c *clock) serviceFixture {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	svc := NewService(ServiceParams{Rooms: db, Members: db, Live: NewMemoryLive(bus), Bus: bus, Limits: serviceLimits, Now: c.Now})
-	return serviceFixture{Service: svc, db: db, bus: bus, clock: c}
+	svc := NewService(ServiceParams{Rooms: db, Members: members, Live: NewMemoryLive(bus), Bus: bus, Limits: serviceLimits, Now: c.Now})
+	return serviceFixture{Service: svc, db: db, members: members, bus: bus, clock: c}
 }
 
 // ms is the clock's time as the service stores it.
@@ -77,7 +78,7 @@ func (f serviceFixture) member(t *testing.T, name string) Member {
 
 func (f serviceFixture) room(t *testing.T, host Member, title string) Room {
 	t.Helper()
-	r, err := f.CreateRoom(t.Context(), host.ID, title, "")
+	r, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: title, Description: ""})
 	if err != nil {
 		t.Fatalf("CreateRoom(%q): %v", title, err)
 	}
@@ -174,7 +175,7 @@ func TestServiceMembersAndRooms(t *testing.T) {
 	if m.DisplayName != "Ada" || !m.CreatedAt.Equal(wantTime) || !userIDShape.MatchString(string(m.ID)) {
 		t.Errorf("CreateMember = %+v; want Ada at %v with a fresh ID", m, wantTime)
 	}
-	r, err := f.CreateRoom(t.Context(), m.ID, " Late show ", "  all\nwelcome ")
+	r, err := f.CreateRoom(t.Context(), m.ID, NewRoom{Title: " Late show ", Description: "  all\nwelcome "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestServiceMembersAndRooms(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRoom(t, v.Room, r)
-	if _, err := f.CreateRoom(t.Context(), NewUserID(), "Nobody's", ""); !errors.Is(err, ErrMemberNotFound) {
+	if _, err := f.CreateRoom(t.Context(), NewUserID(), NewRoom{Title: "Nobody's", Description: ""}); !errors.Is(err, ErrMemberNotFound) {
 		t.Errorf("CreateRoom by an unknown member: err = %v, want ErrMemberNotFound", err)
 	}
 	if _, err := f.Room(t.Context(), NewRoomID()); !errors.Is(err, ErrRoomNotFound) {
@@ -635,7 +636,7 @@ func TestServiceRecoverOpensLiveRoomsAfterARestart(t *testing.T) {
 	}
 
 	// A new process over the same database, its live state empty.
-	f := newServiceOn(t, first.db, first.clock)
+	f := newServiceOn(t, first.db, first.members, first.clock)
 	if _, err := f.Snapshot(t.Context(), live.ID); !errors.Is(err, ErrRoomNotFound) {
 		t.Fatalf("a new process knows the room before Recover: %v", err)
 	}
@@ -663,7 +664,7 @@ func TestServiceJoinOpensTheLiveStateOfARoomFromBeforeARestart(t *testing.T) {
 	first := newServiceFixture(t)
 	host, guest := first.member(t, "Host"), first.member(t, "Guest")
 	r := first.room(t, host, "Before")
-	f := newServiceOn(t, first.db, first.clock)
+	f := newServiceOn(t, first.db, first.members, first.clock)
 	j := f.join(t, r, guest, NewSessionID())
 	if j.Self.Role != RoleListener || j.Seq != 1 {
 		t.Errorf("the first join after a restart = %+v; want a listener at seq 1", j.Self)
@@ -710,17 +711,34 @@ func TestServiceValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"an empty title", func() error { _, err := f.CreateRoom(t.Context(), host.ID, "  ", ""); return err }, "title"},
-		{"a title one character too long", func() error {
-			_, err := f.CreateRoom(t.Context(), host.ID, strings.Repeat("t", MaxTitleLen+1), "")
+		{"an empty title", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "  ", Description: ""})
 			return err
 		}, "title"},
-		{"a title on two lines", func() error { _, err := f.CreateRoom(t.Context(), host.ID, "a\nb", ""); return err }, "title"},
+		{"a title one character too long", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: strings.Repeat("t", MaxTitleLen+1), Description: ""})
+			return err
+		}, "title"},
+		{"a title on two lines", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "a\nb", Description: ""})
+			return err
+		}, "title"},
 		{"a description one character too long", func() error {
-			_, err := f.CreateRoom(t.Context(), host.ID, "ok", strings.Repeat("d", MaxDescriptionLen+1))
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", Description: strings.Repeat("d", MaxDescriptionLen+1)})
 			return err
 		}, "description"},
-		{"a description with a NUL", func() error { _, err := f.CreateRoom(t.Context(), host.ID, "ok", "a\x00"); return err }, "description"},
+		{"a description with a NUL", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", Description: "a\x00"})
+			return err
+		}, "description"},
+		{"a loudest_n below -1", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", LoudestN: -2})
+			return err
+		}, "loudest_n"},
+		{"a loudest_n over the most", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", LoudestN: MaxLoudestN + 1})
+			return err
+		}, "loudest_n"},
 		{"an empty display name", func() error { _, err := f.CreateMember(t.Context(), ""); return err }, "display_name"},
 		{"a display name one character too long", func() error {
 			_, err := f.CreateMember(t.Context(), strings.Repeat("n", MaxDisplayNameLen+1))
@@ -739,7 +757,7 @@ func TestServiceValidation(t *testing.T) {
 	if list, _, err := f.LiveRooms(t.Context(), 0, ""); err != nil || len(list) != 0 {
 		t.Errorf("refused rooms were stored: %+v, %v", list, err)
 	}
-	if _, err := f.CreateRoom(t.Context(), host.ID, strings.Repeat("é", MaxTitleLen), strings.Repeat("d", MaxDescriptionLen)); err != nil {
+	if _, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: strings.Repeat("é", MaxTitleLen), Description: strings.Repeat("d", MaxDescriptionLen)}); err != nil {
 		t.Errorf("a title and description at their limits were refused: %v", err)
 	}
 }
@@ -900,12 +918,12 @@ func TestServiceRetriedEndClearsLeftoverLiveState(t *testing.T) {
 	bus := NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	live := &flakyEnd{LiveStore: NewMemoryLive(bus), failing: true}
-	svc := NewService(ServiceParams{Rooms: db, Members: db, Live: live, Bus: bus})
+	svc := NewService(ServiceParams{Rooms: db, Members: newMemberDirectory(), Live: live, Bus: bus})
 	host, err := svc.CreateMember(t.Context(), "Host")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := svc.CreateRoom(t.Context(), host.ID, "Half-ended", "")
+	r, err := svc.CreateRoom(t.Context(), host.ID, NewRoom{Title: "Half-ended", Description: ""})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/signaling"
 	"github.com/parley-audio/parley/signaling/client"
@@ -17,16 +18,17 @@ import (
 
 // clusterNodes starts n parley processes on loopback, each on its own
 // HTTP and UDP port, sharing one Redis (under the test's prefix) and one
-// database, as the nodes of one cluster. extra are more PARLEY_ variables
-// for every node.
+// Postgres (a schema of the test's own), as the nodes of one cluster.
+// extra are more PARLEY_ variables for every node.
 func clusterNodes(t *testing.T, n int, redisURL, prefix string, extra ...string) []*proc {
 	t.Helper()
 	dir := t.TempDir()
+	db := testenv.Postgres(t)
 	env := append(os.Environ(),
 		"PARLEY_HTTP_ADDR=127.0.0.1:0", "PARLEY_UDP_PORT=0", "PARLEY_RTC_LOOPBACK_ONLY=true",
 		"PARLEY_DATA_DIR="+dir, "PARLEY_TOKEN_SECRET="+testSecret,
 		"PARLEY_REDIS_URL="+redisURL, "PARLEY_REDIS_PREFIX="+prefix,
-		"PARLEY_SHUTDOWN_TIMEOUT=5s", "PARLEY_NODE_TTL=2s",
+		"PARLEY_SHUTDOWN_TIMEOUT=5s", "PARLEY_NODE_TTL=2s", "PARLEY_DATABASE_URL="+db,
 	)
 	env = append(env, extra...)
 	nodes := make([]*proc, n)

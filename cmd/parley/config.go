@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-
 	"flag"
 	"fmt"
-	"github.com/redis/go-redis/v9"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // serveConfig is everything `parley serve` can be told. Each field has a
@@ -41,6 +42,8 @@ type serveConfig struct {
 	LeaseTTL        time.Duration
 	RedisURL        string
 	RedisPrefix     string
+	DatabaseURL     string
+	LoudestN        int
 	Cluster         clusterConfig
 }
 
@@ -65,7 +68,7 @@ func baseOptions() []option {
 			c.HTTPAddr = v
 			return nil
 		}},
-		{"data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite database and the generated token secret", func(c *serveConfig, v string) error {
+		{"data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite databases and the generated token secret", func(c *serveConfig, v string) error {
 			if v == "" {
 				return errors.New("must not be empty")
 			}
@@ -129,6 +132,14 @@ func baseOptions() []option {
 			c.StageCap = n
 			return nil
 		}},
+		{"loudest-n", "PARLEY_LOUDEST_N", "0", "how many speakers a room forwards at once, the loudest by audio level, unless the room sets its own; 0 means every speaker", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				return errors.New("must be a number from 0 to 1000")
+			}
+			c.LoudestN = n
+			return nil
+		}},
 		{"reconnect-grace", "PARLEY_RECONNECT_GRACE", "30s", "how long someone whose connection dropped keeps their place (role, hand, queue position)", durationSetter(func(c *serveConfig, d time.Duration) { c.ReconnectGrace = d })},
 		{"empty-stage-grace", "PARLEY_EMPTY_STAGE_GRACE", "2m", "how long a room lives with nobody on stage before it ends", durationSetter(func(c *serveConfig, d time.Duration) { c.EmptyStageGrace = d })},
 		{"lease-ttl", "PARLEY_LEASE_TTL", "30s", "how long a participant's place outlives the server holding their connection, if that server dies", durationSetter(func(c *serveConfig, d time.Duration) { c.LeaseTTL = d })},
@@ -146,6 +157,16 @@ func baseOptions() []option {
 				return errors.New("must be non-empty, without braces or spaces")
 			}
 			c.RedisPrefix = v
+			return nil
+		}},
+		{"database-url", "PARLEY_DATABASE_URL", "", "Postgres for durable data (postgres://user@host:5432/db); empty means SQLite files in the data directory", func(c *serveConfig, v string) error {
+			if v != "" {
+				if _, err := pgx.ParseConfig(v); err != nil {
+					// pgx's message may quote the URL, password included.
+					return errors.New("not a valid Postgres URL")
+				}
+			}
+			c.DatabaseURL = v
 			return nil
 		}},
 		{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "10s", "how long a graceful shutdown may take before connections are cut", durationSetter(func(c *serveConfig, d time.Duration) { c.ShutdownTimeout = d })},
@@ -188,6 +209,12 @@ func splitList(v string) []string {
 
 // loadServeConfig applies defaults, then the environment, then flags.
 func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	return loadConfig("parley serve", args, getenv, stderr)
+}
+
+// loadConfig is loadServeConfig for any subcommand that takes the server's
+// settings (migrate, admin), named so in its usage.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	opts := options()
 	for _, o := range opts {
@@ -202,7 +229,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 			}
 		}
 	}
-	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, o := range opts {
 		usage := fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def)

@@ -1,6 +1,8 @@
 // Command parley is the Parley server: live audio rooms with a built-in SFU.
 //
 //	parley serve [flags]    run the server (the default)
+//	parley migrate [flags]  apply the database migrations, then exit
+//	parley bench [flags]    load a running server and measure it
 //	parley version          print the version
 package main
 
@@ -51,14 +53,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "bench":
 		return runBench(args, stdout, stderr)
+	case "migrate":
+		return runMigrate(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "parley", version)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: parley [serve|version] [flags]\n\nRun 'parley serve -h' for the server's flags.")
+		fmt.Fprintln(stdout, "usage: parley [serve|migrate|bench|version] [flags]\n\nRun 'parley serve -h' for the server's flags; migrate takes the same.")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "parley: unknown command %q\nusage: parley [serve|version] [flags]\n", cmd)
+		fmt.Fprintf(stderr, "parley: unknown command %q\nusage: parley [serve|migrate|bench|version] [flags]\n", cmd)
 		return 2
 	}
 }

@@ -42,11 +42,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	db, err := rooms.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "parley.db"))
+	store, err := openDurable(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	defer db.Close()
+	defer store.close()
 
 	secret, err := tokenSecret(cfg)
 	if err != nil {
@@ -63,7 +63,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	}
 	defer closeLive()
 	svc := rooms.NewService(rooms.ServiceParams{
-		Rooms: db, Members: db, Live: live, Bus: bus,
+		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
 		Limits: rooms.Limits{
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
@@ -78,6 +78,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sfuCfg := sfu.DefaultConfig()
 	sfuCfg.UDPPort, sfuCfg.UDPAddr, sfuCfg.PublicIPs, sfuCfg.LoopbackOnly = cfg.UDPPort, cfg.UDPAddr, cfg.PublicIPs, cfg.LoopbackOnly
 	sfuCfg.OnFirstAudio = mets.observeFirstAudio
+	sfuCfg.LoudestN = cfg.LoudestN
 	media, err := sfu.New(sfuCfg, log.With("component", "sfu"))
 	if err != nil {
 		return fmt.Errorf("start media: %w", err)
@@ -140,7 +141,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		scheme = "https"
 	}
 	addrs := listening{HTTP: ln.Addr(), UDP: media.UDPAddr(), BaseURL: scheme + "://" + browserHost(ln.Addr()), Media: media}
-	log.Info("parley listening", "url", addrs.BaseURL, "media_udp", addrs.UDP.String(), "data_dir", cfg.DataDir)
+	log.Info("parley listening", "url", addrs.BaseURL, "media_udp", addrs.UDP.String(), "data_dir", cfg.DataDir, "postgres", cfg.DatabaseURL != "")
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
