@@ -24,7 +24,7 @@ type relayLink struct {
 
 // linkRelay opens a relay that brings from's local tracks into to, and
 // waits for it to connect.
-func linkRelay(t *testing.T, from, to *Router, toNode string) *relayLink {
+func linkRelay(t testing.TB, from, to *Router, toNode string) *relayLink {
 	t.Helper()
 	l := &relayLink{work: make(chan func(), 256), quit: make(chan struct{})}
 	// One goroutine carries the signaling between the two, in order, as
