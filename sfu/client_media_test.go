@@ -17,7 +17,7 @@ import (
 type received struct {
 	mu       sync.Mutex
 	packets  []*rtp.Packet
-	arrived  []time.Time // when each packet was read
+	arrived  []time.Time    // when each packet was read
 	levelIDs map[uint8]bool // audio-level extension ID(s) seen
 }
 
