@@ -30,6 +30,14 @@ func Connect(ctx context.Context, baseURL, token, roomID string, opts Options) (
 	if err != nil {
 		return nil, signaling.JoinedPayload{}, err
 	}
+	return s.JoinFollowing(ctx, roomID, token)
+}
+
+// JoinFollowing joins the room, and when the node redirects, closes this
+// session and joins on the node named, with the redirect's ticket (at
+// most maxRedirects times). It returns the session that joined; on error
+// every session it opened is closed.
+func (s *Session) JoinFollowing(ctx context.Context, roomID, token string) (*Session, signaling.JoinedPayload, error) {
 	ticket := ""
 	for i := 0; ; i++ {
 		j, err := s.JoinWithTicket(ctx, roomID, ticket)
@@ -42,7 +50,7 @@ func Connect(ctx context.Context, baseURL, token, roomID string, opts Options) (
 			return s, j, nil
 		}
 		_ = s.Close()
-		if s, err = DialURL(ctx, r.Redirect.URL, token, opts); err != nil {
+		if s, err = DialURL(ctx, r.Redirect.URL, token, s.opts); err != nil {
 			return nil, j, err
 		}
 		ticket = r.Redirect.Ticket
