@@ -208,8 +208,9 @@ func (c *hubCluster) relayOnce(ctx context.Context, node rooms.NodeID, url strin
 	out := newOutbox(ws, c.srv.cfg.QueueSize, c.srv.cfg.WriteTimeout)
 	ctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); _ = out.run(ctx) }()
+	go func() { defer wg.Done(); keepAlive(ctx, ws, c.srv.cfg.PingInterval, c.srv.cfg.PingTimeout, stop) }()
 	defer func() {
 		out.close(websocket.StatusNormalClosure, "")
 		stop()
@@ -261,6 +262,28 @@ func (c *hubCluster) relayOnce(ctx context.Context, node rooms.NodeID, url strin
 			if err := ri.AddICECandidate(candidateIn(&p)); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// keepAlive pings a relay connection every interval and ends it (stop)
+// when a ping goes unanswered: a node that vanished without closing its
+// sockets must not keep a relay, or a fan-out write, alive.
+func keepAlive(ctx context.Context, ws *websocket.Conn, interval, timeout time.Duration, stop context.CancelFunc) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			stop()
+			return
 		}
 	}
 }

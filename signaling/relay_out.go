@@ -78,8 +78,9 @@ func (s *Server) serveRelay(w http.ResponseWriter, r *http.Request) {
 	defer s.releaseHub(h)
 	out := newOutbox(ws, s.cfg.QueueSize, s.cfg.WriteTimeout)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); _ = out.run(ctx) }()
+	go func() { defer wg.Done(); keepAlive(ctx, ws, s.cfg.PingInterval, s.cfg.PingTimeout, cancel) }()
 	defer func() {
 		out.close(websocket.StatusNormalClosure, "")
 		cancel()
