@@ -128,3 +128,60 @@ func TestRelayEndpointRefusesWhatIsNotANodeOfTheCluster(t *testing.T) {
 		t.Fatalf("relay on a single node: %v, %+v; want 404", err, resp)
 	}
 }
+
+// A draining node takes no new participants (joins are redirected), tells
+// its clients where to go, and shuts down after --drain-timeout even when
+// a client never moves: that one gets a goodbye.
+func TestDrainRedirectsJoinsAndEndsAfterItsTimeout(t *testing.T) {
+	redisURL, prefix := testRedis(t)
+	db := testenv.Postgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	shared := func(c *serveConfig) {
+		c.RedisURL, c.RedisPrefix, c.DatabaseURL = redisURL, prefix, db
+		c.Cluster.Placement = signaling.PlaceLocal
+		c.Cluster.NodeTTL = 2 * time.Second
+		c.Cluster.DrainTimeout = time.Second
+	}
+	a := startServer(t, shared)
+	b := startServer(t, shared)
+	mod := a.signIn(t, ctx, "Stays put on A")
+	room, err := mod.api.CreateRoom(ctx, "Draining", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod.connect(t, ctx, a, room.ID, true)
+	late := a.signIn(t, ctx, "Arrives while A drains")
+
+	stopped := make(chan time.Duration, 1)
+	start := time.Now()
+	go func() { a.stop(); stopped <- time.Since(start) }()
+	// The client in the room is told to move to B, and does not.
+	env, err := mod.sess.WaitFor(ctx, func(e signaling.Envelope) bool { return e.Type == signaling.TypeRedirect })
+	if err != nil {
+		t.Fatalf("no redirect: %v", err)
+	}
+	if r := mod.sess.Redirects(); len(r) != 1 || r[0].Reason != signaling.RedirectDraining || env.ReplyTo != "" ||
+		r[0].URL != strings.Replace(b.BaseURL, "http://", "ws://", 1)+"/api/v1/signal" {
+		t.Fatalf("redirect = %+v, want one to B for draining", r)
+	}
+	// A join arriving now is sent on to B.
+	lateSess, err := client.Dial(ctx, a.BaseURL, late.api.Token, client.Options{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lateSess.Close()
+	var redirect *client.RedirectError
+	if _, err := lateSess.Join(ctx, string(room.ID)); !errors.As(err, &redirect) || redirect.Redirect.Reason != signaling.RedirectPlacement {
+		t.Fatalf("join at the draining node: %v, want a redirect", err)
+	}
+	// The client that stayed gets a goodbye once the drain times out.
+	if _, err := mod.sess.WaitFor(ctx, func(e signaling.Envelope) bool { return e.Type == signaling.TypeGoodbye }); err != nil {
+		t.Fatalf("no goodbye after the drain timeout: %v", err)
+	}
+	took := <-stopped
+	if took < time.Second || took > 10*time.Second {
+		t.Fatalf("the node stopped %v after it was told to, want after the 1 s drain timeout and soon after", took)
+	}
+	t.Logf("stopped %v after the signal", took.Round(time.Millisecond))
+}
