@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"syscall"
 	"testing"
@@ -75,6 +76,17 @@ func TestClusterOfThreeNodes(t *testing.T) {
 			go func() { defer wg.Done(); expectRecording(t, ctx, l, spC, rec, firstC) }()
 		}
 		wg.Wait()
+		// Speaking is reported by each speaker's node and reaches every node.
+		for _, l := range listeners {
+			for _, sp := range []*person{spA, spC} {
+				if _, err := l.sess.WaitFor(ctx, func(e signaling.Envelope) bool {
+					var p signaling.SpeakingPayload
+					return e.Type == signaling.TypeSpeaking && json.Unmarshal(e.Payload, &p) == nil && p.UserID == sp.id && p.Speaking
+				}); err != nil {
+					t.Errorf("%s never heard that %s was speaking: %v", l.name, sp.name, err)
+				}
+			}
+		}
 	})
 
 	t.Run("a moderator on B demotes the speaker on C: silence everywhere within 100 ms, events in one order", func(t *testing.T) {
