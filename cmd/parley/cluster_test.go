@@ -69,6 +69,38 @@ func TestClusterOfThreeNodes(t *testing.T) {
 		wg.Add(2)
 		go func() { defer wg.Done(); firstA = sendRecording(t, ctx, wA, rec, nil) }()
 		go func() { defer wg.Done(); firstC = sendRecording(t, ctx, wC, rec, nil) }()
+		// While the speakers speak, every node reports its load in the
+		// registry: its people, and the packets it forwards.
+		var ns []map[string]any
+		var err error
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			if ns, err = nodesOf(ctx, a, lA.api.Token); err != nil {
+				t.Fatal(err)
+			}
+			people, busy := 0.0, 0
+			for _, n := range ns {
+				p, _ := n["participants"].(float64)
+				people += p
+				if pps, _ := n["pps"].(float64); pps > 0 {
+					busy++
+				}
+			}
+			if people == 7 && busy == 3 {
+				break
+			}
+		}
+		t.Logf("nodes: %v", ns)
+		people := 0.0
+		for _, n := range ns {
+			p, _ := n["participants"].(float64)
+			people += p
+			if pps, _ := n["pps"].(float64); pps <= 0 {
+				t.Errorf("node %v reports no packets forwarded", n["id"])
+			}
+		}
+		if people != 7 {
+			t.Errorf("the nodes report %v participants, want the 7 connected", people)
+		}
 		wg.Wait()
 		for _, l := range listeners {
 			wg.Add(2)
