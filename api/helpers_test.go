@@ -135,8 +135,12 @@ func newTestEnvWith(t *testing.T, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	e.guests = guests
+	exporter, err := members.NewExporter(nil, people.ExportSections()...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := Params{
-		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Social: e.social, Guests: e.guests,
+		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Export: exporter, Social: e.social, Guests: e.guests,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -281,6 +285,7 @@ type roomOut struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	LoudestN      int        `json:"loudest_n"`
 	GuestCount    int        `json:"guest_count"`
 }
 

@@ -14,6 +14,7 @@ import (
 type createRoomRequest struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
+	LoudestN    int    `json:"loudest_n"`
 	Visibility  string `json:"visibility"`
 }
 
@@ -44,8 +45,8 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	room, err := s.rooms.CreateRoomWith(r.Context(), p.UserID, rooms.NewRoom{
-		Title: req.Title, Description: req.Description, Visibility: rooms.Visibility(req.Visibility),
+	room, err := s.rooms.CreateRoom(r.Context(), p.UserID, rooms.NewRoom{
+		Title: req.Title, Description: req.Description, LoudestN: req.LoudestN, Visibility: rooms.Visibility(req.Visibility),
 	})
 	if err != nil {
 		writeError(w, r, s.log, err)

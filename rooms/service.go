@@ -91,16 +91,37 @@ func (s *Service) Member(ctx context.Context, id UserID) (Member, error) {
 	return m, nil
 }
 
-// CreateRoom opens an open live room whose creator will be its first
-// moderator.
-func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, description string) (Room, error) {
-	return s.CreateRoomWith(ctx, creator, NewRoom{Title: title, Description: description})
+// NewRoom is what a member gives to open a room. Fields added later keep
+// their zero value's meaning: the instance's default.
+type NewRoom struct {
+	Title       string
+	Description string
+	// LoudestN is how many speakers the room forwards at once, the
+	// loudest by audio level: 0 the server's default, -1 every speaker.
+	LoudestN int
+	// Visibility says who may see and join the room; "" means open
+	// (visibility.go).
+	Visibility Visibility
 }
 
-// CreateRoomWith opens a live room whose creator will be its first
-// moderator.
-func (s *Service) CreateRoomWith(ctx context.Context, creator UserID, n NewRoom) (Room, error) {
-	n, err := n.validate()
+// MaxLoudestN bounds NewRoom.LoudestN: more than a stage can hold means
+// nothing.
+const MaxLoudestN = 1000
+
+// CreateRoom opens a live room whose creator will be its first moderator.
+func (s *Service) CreateRoom(ctx context.Context, creator UserID, n NewRoom) (Room, error) {
+	t, err := cleanText("title", n.Title, 1, MaxTitleLen, false)
+	if err != nil {
+		return Room{}, err
+	}
+	d, err := cleanText("description", n.Description, 0, MaxDescriptionLen, true)
+	if err != nil {
+		return Room{}, err
+	}
+	if n.LoudestN < -1 || n.LoudestN > MaxLoudestN {
+		return Room{}, &ValidationError{Field: "loudest_n", Reason: fmt.Sprintf("must be -1 (every speaker), 0 (the server's default) or up to %d", MaxLoudestN)}
+	}
+	v, err := ParseVisibility(string(n.Visibility))
 	if err != nil {
 		return Room{}, err
 	}
@@ -109,8 +130,8 @@ func (s *Service) CreateRoomWith(ctx context.Context, creator UserID, n NewRoom)
 		return Room{}, fmt.Errorf("create room: creator %s: %w", creator, err)
 	}
 	r := Room{
-		ID: NewRoomID(), Title: n.Title, Description: n.Description, Visibility: n.Visibility,
-		CreatedBy: creator, HostName: host.DisplayName, CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+		ID: NewRoomID(), Title: t, Description: d, CreatedBy: creator, HostName: host.DisplayName,
+		CreatedAt: s.now().UTC().Truncate(time.Millisecond), LoudestN: n.LoudestN, Visibility: v,
 	}
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)

@@ -97,9 +97,9 @@ func newAccessFixture(t *testing.T, p ServiceParams) accessFixture {
 
 func (f accessFixture) roomWith(t *testing.T, host Member, title string, v Visibility) Room {
 	t.Helper()
-	r, err := f.CreateRoomWith(t.Context(), host.ID, NewRoom{Title: title, Visibility: v})
+	r, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: title, Visibility: v})
 	if err != nil {
-		t.Fatalf("CreateRoomWith(%q, %s): %v", title, v, err)
+		t.Fatalf("CreateRoom(%q, %s): %v", title, v, err)
 	}
 	f.clock.Advance(time.Second) // rooms list newest first
 	return r

@@ -91,30 +91,6 @@ type AccessRecords interface {
 	InvitationsOf(ctx context.Context, member UserID, after InviteeCursor, limit int) ([]Invitee, error)
 }
 
-// NewRoom is what a member gives to open a room.
-type NewRoom struct {
-	Title       string
-	Description string
-	// Visibility "" means open.
-	Visibility Visibility
-}
-
-func (n NewRoom) validate() (NewRoom, error) {
-	t, err := cleanText("title", n.Title, 1, MaxTitleLen, false)
-	if err != nil {
-		return NewRoom{}, err
-	}
-	d, err := cleanText("description", n.Description, 0, MaxDescriptionLen, true)
-	if err != nil {
-		return NewRoom{}, err
-	}
-	v, err := ParseVisibility(string(n.Visibility))
-	if err != nil {
-		return NewRoom{}, err
-	}
-	return NewRoom{Title: t, Description: d, Visibility: v}, nil
-}
-
 // errHidden is what a member who may not see a room is told: that there
 // is no such room. Saying "closed" or "you are blocked" would confirm that
 // the room exists and tell a blocked member that they are.

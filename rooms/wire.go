@@ -23,6 +23,8 @@ type RoomJSON struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	// LoudestN: 0 the server's default, -1 every speaker, n the n loudest.
+	LoudestN int `json:"loudest_n"`
 	// GuestCount is how many of the listeners are guests.
 	GuestCount int `json:"guest_count"`
 }
@@ -33,7 +35,7 @@ func (v RoomView) JSON() RoomJSON {
 		ID: v.ID, Title: v.Title, Description: v.Description, Visibility: visibilityOrOpen(v.Visibility),
 		CreatedBy: MemberRef{ID: v.CreatedBy, DisplayName: v.HostName},
 		CreatedAt: v.CreatedAt, Live: v.Live(),
-		SpeakerCount: v.Speakers, ListenerCount: v.Listeners, GuestCount: v.Guests,
+		SpeakerCount: v.Speakers, ListenerCount: v.Listeners, LoudestN: v.LoudestN, GuestCount: v.Guests,
 	}
 	if !v.Live() {
 		t := v.EndedAt

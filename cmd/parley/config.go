@@ -43,6 +43,8 @@ type serveConfig struct {
 	RedisURL        string
 	RedisPrefix     string
 	DatabaseURL     string
+	LoudestN        int
+	Cluster         clusterConfig
 	// Social is room access, joins and guests (config_social.go).
 	Social socialConfig
 }
@@ -58,7 +60,11 @@ type option struct {
 func (o option) isBool() bool { return o.def == "true" || o.def == "false" }
 
 func options() []option {
-	return append([]option{
+	return append(append(baseOptions(), clusterOptions()...), socialOptions()...)
+}
+
+func baseOptions() []option {
+	return []option{
 		{"http-addr", "PARLEY_HTTP_ADDR", "127.0.0.1:8080", "address for HTTP (REST, signaling, web client)", func(c *serveConfig, v string) error {
 			if _, _, err := net.SplitHostPort(v); err != nil {
 				return err
@@ -130,6 +136,14 @@ func options() []option {
 			c.StageCap = n
 			return nil
 		}},
+		{"loudest-n", "PARLEY_LOUDEST_N", "0", "how many speakers a room forwards at once, the loudest by audio level, unless the room sets its own; 0 means every speaker", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				return errors.New("must be a number from 0 to 1000")
+			}
+			c.LoudestN = n
+			return nil
+		}},
 		{"reconnect-grace", "PARLEY_RECONNECT_GRACE", "30s", "how long someone whose connection dropped keeps their place (role, hand, queue position)", durationSetter(func(c *serveConfig, d time.Duration) { c.ReconnectGrace = d })},
 		{"empty-stage-grace", "PARLEY_EMPTY_STAGE_GRACE", "2m", "how long a room lives with nobody on stage before it ends", durationSetter(func(c *serveConfig, d time.Duration) { c.EmptyStageGrace = d })},
 		{"lease-ttl", "PARLEY_LEASE_TTL", "30s", "how long a participant's place outlives the server holding their connection, if that server dies", durationSetter(func(c *serveConfig, d time.Duration) { c.LeaseTTL = d })},
@@ -170,7 +184,7 @@ func options() []option {
 			c.LogFormat = v
 			return nil
 		}},
-	}, socialOptions()...)
+	}
 }
 
 func durationSetter(set func(*serveConfig, time.Duration)) func(*serveConfig, string) error {

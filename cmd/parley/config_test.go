@@ -24,6 +24,7 @@ func TestConfigDefaults(t *testing.T) {
 		DevSignIn: true, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley",
+		Cluster:     clusterConfig{Placement: "room", NodeTTL: 5 * time.Second, DrainTimeout: 30 * time.Second},
 		Social: socialConfig{
 			GuestRate: ratelimit.Rate{N: 10, Per: 10 * time.Minute}, JoinRate: ratelimit.Rate{N: 10, Per: 10 * time.Minute},
 			DirectoryRate: ratelimit.Rate{N: 30, Per: time.Minute},

@@ -68,8 +68,8 @@ func TestMigrateCommand(t *testing.T) {
 					t.Fatalf("parley migrate exited %d: %s", code, errOut.String())
 				}
 				for _, want := range []string{
-					fmt.Sprintf("rooms schema at version %d", latestMigration(t, rooms.Migrations)),
-					fmt.Sprintf("members schema at version %d", latestMigration(t, members.Migrations)),
+					fmt.Sprintf("rooms schema at version %d", latest(t, rooms.Migrations)),
+					fmt.Sprintf("members schema at version %d", latest(t, members.Migrations)),
 				} {
 					if !strings.Contains(out.String(), want) {
 						t.Errorf("output %q lacks %q", out.String(), want)
@@ -84,13 +84,12 @@ func TestMigrateCommand(t *testing.T) {
 	}
 }
 
-// latestMigration is the newest version of a store's migrations, so that
-// the test keeps up as stores add them.
-func latestMigration(t *testing.T, m sqldb.Migrations) int {
+// latest is the newest migration this binary has of a store.
+func latest(t *testing.T, m sqldb.Migrations) int {
 	t.Helper()
 	ms, err := m.Load(sqldb.SQLite)
-	if err != nil || len(ms) == 0 {
-		t.Fatalf("load migrations: %d, %v", len(ms), err)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ms[len(ms)-1].Version
 }

@@ -62,7 +62,7 @@ func TestSocialAndClosedRoomsAreNeitherListedNorJoinableByOthers(t *testing.T) {
 	host := ts.signIn(t, ctx, "Host")
 	var rs = map[string]rooms.RoomJSON{}
 	for _, v := range []string{"open", "social", "closed"} {
-		r, err := host.api.CreateRoomWith(ctx, "A "+v+" room", "", v)
+		r, err := host.api.CreateRoomWith(ctx, client.NewRoom{Title: "A " + v + " room", Visibility: v})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +260,7 @@ func TestGuestHearsAnOpenRoomByLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed, err := speaker.api.CreateRoomWith(ctx, "Members only", "", "closed")
+	closed, err := speaker.api.CreateRoomWith(ctx, client.NewRoom{Title: "Members only", Visibility: "closed"})
 	if err != nil {
 		t.Fatal(err)
 	}

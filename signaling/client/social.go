@@ -16,14 +16,6 @@ func (a *API) Call(ctx context.Context, method, path string, in, out any) error 
 	return a.do(ctx, method, path, in, out)
 }
 
-// CreateRoomWith opens a room with a visibility: open, social or closed.
-func (a *API) CreateRoomWith(ctx context.Context, title, description, visibility string) (rooms.RoomJSON, error) {
-	var out rooms.RoomJSON
-	err := a.do(ctx, http.MethodPost, "/api/v1/rooms",
-		map[string]string{"title": title, "description": description, "visibility": visibility}, &out)
-	return out, err
-}
-
 // GuestPass is a guest pass: a token for the signaling WebSocket that
 // admits one guest, listen-only, to one open room.
 type GuestPass struct {
