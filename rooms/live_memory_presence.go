@@ -80,15 +80,19 @@ func (m *MemoryLive) ReleasePresence(_ context.Context, user UserID, w Whereabou
 }
 
 // RenewPresence implements PresenceStore.
-func (m *MemoryLive) RenewPresence(_ context.Context, users []UserID, ttl time.Duration, now time.Time) error {
+func (m *MemoryLive) RenewPresence(_ context.Context, room RoomID, held []Held, ttl time.Duration, now time.Time) error {
 	p := &m.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, u := range users {
-		if e, ok := p.liveLocked(u, now); ok {
-			e.until = now.Add(ttl)
-			p.at[u] = e
+	if p.at == nil {
+		p.at = make(map[UserID]presenceEntry)
+	}
+	for _, h := range held {
+		w := Whereabouts{Room: room, Session: h.Session}
+		if e, ok := p.liveLocked(h.User, now); ok && e.w != w {
+			continue // a newer join put them elsewhere
 		}
+		p.at[h.User] = presenceEntry{w: w, until: now.Add(ttl)}
 	}
 	return nil
 }

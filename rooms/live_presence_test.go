@@ -149,28 +149,27 @@ func testLivePresence(t *testing.T, live LiveStore, _ Bus) {
 		t.Errorf("after release: %+v", got)
 	}
 
-	// Whereabouts lapse after the TTL unless renewed.
+	// Whereabouts lapse after the TTL unless renewed by the process that
+	// holds the session in the room.
+	renew := func(room RoomID, held ...Held) {
+		t.Helper()
+		if err := live.RenewPresence(ctx, room, held, ttl, now); err != nil {
+			t.Fatal(err)
+		}
+	}
 	claim(ada, a)
 	claim(bob, b)
 	now = now.Add(ttl - time.Millisecond)
-	if err := live.RenewPresence(ctx, []UserID{ada, NewUserID()}, ttl, now); err != nil {
-		t.Fatal(err)
-	}
+	renew(a.Room, Held{User: ada, Session: a.Session})
 	now = now.Add(time.Millisecond)
 	if got := where(bob); !got.IsZero() {
 		t.Errorf("bob's whereabouts outlived the TTL: %+v", got)
 	}
+	if prev := claim(bob, b); !prev.IsZero() {
+		t.Errorf("a claim after a lapse replaced %+v", prev)
+	}
 	if got := where(ada); got != a {
 		t.Errorf("ada's renewed whereabouts: %+v, want %+v", got, a)
-	}
-	if err := live.RenewPresence(ctx, []UserID{bob}, ttl, now); err != nil {
-		t.Fatal(err)
-	}
-	if got := where(bob); !got.IsZero() {
-		t.Errorf("renewing lapsed whereabouts brought them back: %+v", got)
-	}
-	if prev := claim(bob, a); !prev.IsZero() {
-		t.Errorf("a claim after a lapse replaced %+v", prev)
 	}
 	// Renewed at the first lapse less 1 ms, so they last until the
 	// second less 1 ms: here, 1 ms before that.
@@ -182,9 +181,23 @@ func testLivePresence(t *testing.T, live LiveStore, _ Bus) {
 	if got := where(ada); !got.IsZero() {
 		t.Errorf("ada's whereabouts outlived their renewal: %+v", got)
 	}
-	if err := live.RenewPresence(ctx, nil, ttl, now); err != nil {
-		t.Errorf("renewing nobody: %v", err)
+
+	// A renewal records whereabouts that were lost (lapsed, or Redis
+	// restarted empty), but never overrides a newer join elsewhere.
+	renew(b.Room, Held{User: bob, Session: b.Session}, Held{User: ada, Session: a.Session})
+	if got := where(bob); got != b {
+		t.Errorf("bob's whereabouts after a renewal: %+v, want %+v", got, b)
 	}
+	if got := where(ada); got != (Whereabouts{Room: b.Room, Session: a.Session}) {
+		t.Errorf("ada's lost whereabouts after a renewal in room b: %+v", got)
+	}
+	elsewhere := Whereabouts{Room: NewRoomID(), Session: NewSessionID()}
+	claim(bob, elsewhere)
+	renew(b.Room, Held{User: bob, Session: b.Session})
+	if got := where(bob); got != elsewhere {
+		t.Errorf("a renewal by the old room overrode bob's newer join: %+v, want %+v", got, elsewhere)
+	}
+	renew(b.Room)
 }
 
 func testLiveMovedIsNotBatched(t *testing.T, live LiveStore, bus Bus) {

@@ -89,13 +89,14 @@ func (r *RedisLive) ReleasePresence(ctx context.Context, user UserID, w Whereabo
 // RenewPresence implements PresenceStore: one script per member, in one
 // pipeline. EVAL, not EVALSHA: a pipeline cannot fall back when Redis has
 // lost a script, and the script is a few hundred bytes.
-func (r *RedisLive) RenewPresence(ctx context.Context, users []UserID, ttl time.Duration, now time.Time) error {
-	if len(users) == 0 {
+func (r *RedisLive) RenewPresence(ctx context.Context, room RoomID, held []Held, ttl time.Duration, now time.Time) error {
+	if len(held) == 0 {
 		return nil
 	}
 	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, u := range users {
-			redisPresenceRenew.Eval(ctx, p, []string{r.presenceKey(u)}, now.UnixMilli(), ttl.Milliseconds())
+		for _, h := range held {
+			w := encodeWhereabouts(Whereabouts{Room: room, Session: h.Session})
+			redisPresenceRenew.Eval(ctx, p, []string{r.presenceKey(h.User)}, w, now.UnixMilli(), ttl.Milliseconds())
 		}
 		return nil
 	})

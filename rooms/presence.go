@@ -12,8 +12,9 @@ import (
 //
 // The record lapses after a TTL unless renewed, so that a member whose
 // server died leaves nothing behind; the server holding a connection
-// renews it with the room's leases. Guests have no whereabouts: a guest
-// pass is for one room only.
+// renews it with the room's leases, and records it again if it was lost
+// (Redis restarted empty). Guests have no whereabouts: a guest pass is for
+// one room only.
 
 // Whereabouts is where a member's newest join put them: a room and the
 // signaling session holding their place in it.
@@ -36,9 +37,12 @@ type PresenceStore interface {
 	// ReleasePresence forgets the member's whereabouts if they still are
 	// w; a newer claim is left alone.
 	ReleasePresence(ctx context.Context, user UserID, w Whereabouts) error
-	// RenewPresence extends the whereabouts of these members, those that
-	// have not lapsed, to now+ttl.
-	RenewPresence(ctx context.Context, users []UserID, ttl time.Duration, now time.Time) error
+	// RenewPresence is called by the process holding these sessions in
+	// room: it extends each member's whereabouts to now+ttl where they are
+	// that room and session, records them where the member has none (or
+	// they lapsed: after Redis lost its data, say), and leaves them where
+	// a newer join put the member elsewhere.
+	RenewPresence(ctx context.Context, room RoomID, held []Held, ttl time.Duration, now time.Time) error
 }
 
 // Lineup is a live room's stage and head counts, what the list of rooms

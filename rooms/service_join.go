@@ -76,16 +76,16 @@ func (s *Service) moveOut(ctx context.Context, user UserID, here, prev Whereabou
 	}
 }
 
-// renewPresence extends the whereabouts of the members whose sessions the
-// caller holds, with their leases.
-func (s *Service) renewPresence(ctx context.Context, held []Held, now time.Time) error {
-	users := make([]UserID, 0, len(held))
+// renewPresence extends, or records again, the whereabouts of the members
+// whose sessions the caller holds in room, with their leases.
+func (s *Service) renewPresence(ctx context.Context, room RoomID, held []Held, now time.Time) error {
+	members := make([]Held, 0, len(held))
 	for _, h := range held {
 		if !h.User.IsGuest() {
-			users = append(users, h.User)
+			members = append(members, h)
 		}
 	}
-	if err := s.live.RenewPresence(ctx, users, presenceTTL(s.limits), now); err != nil {
+	if err := s.live.RenewPresence(ctx, room, members, presenceTTL(s.limits), now); err != nil {
 		return fmt.Errorf("renew whereabouts: %w", err)
 	}
 	return nil

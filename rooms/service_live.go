@@ -161,7 +161,7 @@ func (s *Service) Renew(ctx context.Context, id RoomID, held []Held) error {
 	if err := s.live.Renew(ctx, id, held, now, s.limits); err != nil {
 		return fmt.Errorf("renew leases in %s: %w", id, err)
 	}
-	return s.renewPresence(ctx, held, now)
+	return s.renewPresence(ctx, id, held, now)
 }
 
 // Act applies an action of docs/stage.md, or refuses it with a sentinel
