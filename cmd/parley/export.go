@@ -22,7 +22,7 @@ type exportRoom struct {
 // store that keeps something about members. A store that gains such data
 // adds its section here, or the export would no longer hold everything.
 func newExporter(d *durable) (*members.Exporter, error) {
-	sections := d.members.ExportSections()
+	sections := append(d.members.ExportSections(), d.members.SocialExportSections()...)
 	sections = append(sections, members.Section{
 		File: "rooms_hosted.json", About: "the rooms you created, oldest first",
 		Items: func(ctx context.Context, user rooms.UserID, emit members.Emit) error {
@@ -35,5 +35,45 @@ func newExporter(d *durable) (*members.Exporter, error) {
 			})
 		},
 	})
+	sections = append(sections, members.Section{
+		File: "room_invitations.json", About: "the rooms you were invited into (the way in to a closed room), newest first",
+		Items: func(ctx context.Context, user rooms.UserID, emit members.Emit) error {
+			return exportInvitations(ctx, d.rooms, user, emit)
+		},
+	})
 	return members.NewExporter(nil, sections...)
+}
+
+// exportInvitation is one item of room_invitations.json.
+type exportInvitation struct {
+	Room      rooms.RoomID `json:"room_id"`
+	Title     string       `json:"room_title"`
+	InvitedBy rooms.UserID `json:"invited_by"`
+	InvitedAt time.Time    `json:"invited_at"`
+}
+
+// exportInvitations emits the member's room invitations a page at a time.
+func exportInvitations(ctx context.Context, rs *rooms.SQLStore, user rooms.UserID, emit members.Emit) error {
+	const page = 500
+	var after rooms.InviteeCursor
+	for {
+		list, err := rs.InvitationsOf(ctx, user, after, page)
+		if err != nil {
+			return err
+		}
+		for _, inv := range list {
+			e := exportInvitation{Room: inv.Room, InvitedBy: inv.InvitedBy, InvitedAt: inv.At}
+			if r, err := rs.Room(ctx, inv.Room); err == nil {
+				e.Title = r.Title
+			}
+			if err := emit(e); err != nil {
+				return err
+			}
+		}
+		if len(list) < page {
+			return nil
+		}
+		last := list[len(list)-1]
+		after = rooms.InviteeCursor{At: last.At, ID: string(last.Room)}
+	}
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -336,5 +340,98 @@ func TestGuestListeningIsOffByDefault(t *testing.T) {
 	anon := &client.API{BaseURL: ts.BaseURL, HTTP: ts.http}
 	if _, err := anon.GuestToken(ctx, r.ID); !client.IsCode(err, "forbidden") {
 		t.Errorf("a guest pass with guests off: %v, want forbidden", err)
+	}
+}
+
+// exportFiles downloads p's data export and returns its files.
+func exportFiles(t *testing.T, ctx context.Context, ts *testServer, p *person) map[string]string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.BaseURL+"/api/v1/me/export", nil)
+	req.Header.Set("Authorization", "Bearer "+p.api.Token)
+	resp, err := ts.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d %v", resp.StatusCode, err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
+	}
+	return files
+}
+
+// A member's data export holds their profile as edited, whom they follow,
+// who follows them, whom they block and the rooms they were invited into,
+// and nothing of what others did among themselves.
+func TestExportHoldsProfileFollowsBlocksAndInvitations(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ts := startServer(t)
+	ada, bob, cy, dee := ts.signIn(t, ctx, "Ada"), ts.signIn(t, ctx, "Bob"), ts.signIn(t, ctx, "Cy"), ts.signIn(t, ctx, "Dee")
+	if err := ada.api.Call(ctx, http.MethodPatch, "/api/v1/me/profile", map[string]string{"headline": "Analyst at Engines"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ada.call(t, ctx, http.MethodPost, "/api/v1/members/"+string(bob.id)+"/follow")
+	cy.call(t, ctx, http.MethodPost, "/api/v1/members/"+string(ada.id)+"/follow")
+	ada.call(t, ctx, http.MethodPost, "/api/v1/members/"+string(dee.id)+"/block")
+	bob.call(t, ctx, http.MethodPost, "/api/v1/members/"+string(cy.id)+"/block") // Bob's own business
+	dee.call(t, ctx, http.MethodPost, "/api/v1/members/"+string(bob.id)+"/follow")
+	closed, err := bob.api.CreateRoomWith(ctx, client.NewRoom{Title: "Bob's inner circle", Visibility: "closed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.call(t, ctx, http.MethodPut, "/api/v1/rooms/"+string(closed.ID)+"/invitees/"+string(ada.id))
+
+	files := exportFiles(t, ctx, ts, ada)
+	one := func(name string) []map[string]any {
+		t.Helper()
+		var items []map[string]any
+		if err := json.Unmarshal([]byte(files[name]), &items); err != nil {
+			t.Fatalf("%s: %v (%q)", name, err, files[name])
+		}
+		if !strings.Contains(files["README.md"], "`"+name+"`") {
+			t.Errorf("README.md does not explain %s", name)
+		}
+		return items
+	}
+	memberOf := func(item map[string]any) string {
+		m, _ := item["member"].(map[string]any)
+		id, _ := m["id"].(string)
+		return id
+	}
+	if f := one("following.json"); len(f) != 1 || memberOf(f[0]) != string(bob.id) {
+		t.Errorf("following.json = %v, want Bob", f)
+	}
+	if f := one("followers.json"); len(f) != 1 || memberOf(f[0]) != string(cy.id) {
+		t.Errorf("followers.json = %v, want Cy", f)
+	}
+	if f := one("blocks.json"); len(f) != 1 || memberOf(f[0]) != string(dee.id) {
+		t.Errorf("blocks.json = %v, want Dee", f)
+	}
+	if f := one("room_invitations.json"); len(f) != 1 || f[0]["room_id"] != string(closed.ID) || f[0]["room_title"] != "Bob's inner circle" {
+		t.Errorf("room_invitations.json = %v", f)
+	}
+	if !strings.Contains(files["profile.json"], "Analyst at Engines") {
+		t.Errorf("profile.json lacks the edited headline: %s", files["profile.json"])
+	}
+	// Bob blocking Cy, and Dee following Bob, are theirs, not Ada's.
+	for name, b := range files {
+		if name == "followers.json" || name == "README.md" {
+			continue
+		}
+		if strings.Contains(b, string(cy.id)) {
+			t.Errorf("%s mentions Cy: %s", name, b)
+		}
 	}
 }
