@@ -57,6 +57,7 @@ export function createApi({ onError, onUnauthorized }) {
     if (res.ok) return data;
     const e = data && data.error;
     const err = new ApiError(res.status, e?.code || 'http_' + res.status, e?.message || res.statusText);
+    err.fields = Array.isArray(e?.fields) ? e.fields : []; // validation_failed: each wrong field
     if (res.status === 401) {
       auth.clear();
       onUnauthorized(err.code);
@@ -77,10 +78,21 @@ export function createApi({ onError, onUnauthorized }) {
     },
     listRooms: () => request('GET', '/rooms?limit=100'),
     getRoom: (id) => request('GET', '/rooms/' + encodeURIComponent(id)),
-    createRoom: (title, description) =>
-      request('POST', '/rooms', description ? { title, description } : { title }),
+    createRoom: (title, description, visibility = 'open') =>
+      request('POST', '/rooms', description ? { title, description, visibility } : { title, visibility }),
     // No body: the endpoint takes none, and a JSON body of {} would need a
     // Content-Type for nothing.
     endRoom: (id) => request('POST', '/rooms/' + encodeURIComponent(id) + '/end'),
+    // Profiles, follows, blocks and the member directory (docs/api.md, "Members").
+    ownProfile: () => request('GET', '/me/profile'),
+    updateProfile: (fields) => request('PATCH', '/me/profile', fields),
+    profile: (id) => request('GET', '/members/' + encodeURIComponent(id)),
+    follow: (id, on) => request(on ? 'POST' : 'DELETE', '/members/' + encodeURIComponent(id) + '/follow'),
+    block: (id, on) => request(on ? 'POST' : 'DELETE', '/members/' + encodeURIComponent(id) + '/block'),
+    blocks: () => request('GET', '/me/blocks?limit=100'),
+    searchMembers: (q, cursor) =>
+      request('GET', '/members?q=' + encodeURIComponent(q) + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')),
+    // A guest pass to an open room, for someone without an account.
+    guestToken: (roomId) => request('POST', '/rooms/' + encodeURIComponent(roomId) + '/guest-token'),
   };
 }
