@@ -214,10 +214,10 @@ type SocialStore interface {
 	// Blocks returns whom blocker blocks, newest block first.
 	Blocks(ctx context.Context, blocker rooms.UserID, after Cursor, limit int) ([]Edge, error)
 
-	// FollowsAny reports whether follower follows at least one of of.
-	FollowsAny(ctx context.Context, follower rooms.UserID, of []rooms.UserID) (bool, error)
-	// BlockedByAny reports whether at least one of by blocks user.
-	BlockedByAny(ctx context.Context, user rooms.UserID, by []rooms.UserID) (bool, error)
+	// Followed returns those of among whom follower follows.
+	Followed(ctx context.Context, follower rooms.UserID, among []rooms.UserID) ([]rooms.UserID, error)
+	// Blockers returns those of among who block user.
+	Blockers(ctx context.Context, user rooms.UserID, among []rooms.UserID) ([]rooms.UserID, error)
 
 	// SearchMembers returns up to q.Limit active members matching q.
 	SearchMembers(ctx context.Context, q SearchQuery) ([]Account, error)

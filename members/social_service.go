@@ -405,12 +405,12 @@ func (s *Social) Search(ctx context.Context, viewer rooms.UserID, q string, limi
 	return found, base64.RawURLEncoding.EncodeToString([]byte(found[limit-1].Username)), nil
 }
 
-// FollowsAny implements rooms.Audience.
-func (s *Social) FollowsAny(ctx context.Context, follower rooms.UserID, of []rooms.UserID) (bool, error) {
-	return s.store.FollowsAny(ctx, follower, of)
+// Followed implements rooms.Audience.
+func (s *Social) Followed(ctx context.Context, follower rooms.UserID, among []rooms.UserID) ([]rooms.UserID, error) {
+	return s.store.Followed(ctx, follower, among)
 }
 
-// BlockedByAny implements rooms.Audience.
-func (s *Social) BlockedByAny(ctx context.Context, user rooms.UserID, by []rooms.UserID) (bool, error) {
-	return s.store.BlockedByAny(ctx, user, by)
+// Blockers implements rooms.Audience.
+func (s *Social) Blockers(ctx context.Context, user rooms.UserID, among []rooms.UserID) ([]rooms.UserID, error) {
+	return s.store.Blockers(ctx, user, among)
 }

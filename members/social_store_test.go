@@ -3,6 +3,7 @@ package members
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -331,30 +332,53 @@ func testSocialStore(t *testing.T, open func(t *testing.T) *SQLStore) {
 		}
 	})
 
-	t.Run("follows-any and blocked-by-any look at the members named only", func(t *testing.T) {
+	t.Run("followed and blockers pick, from the members named, those followed and those blocking", func(t *testing.T) {
 		f := fx{t, open(t)}
-		ada, bob, cy, dee := f.active("ada"), f.active("bob"), f.active("cy"), f.active("dee")
+		ada, bob, cy, dee, eve := f.active("ada"), f.active("bob"), f.active("cy"), f.active("dee"), f.active("eve")
 		f.follow(ada, cy, epoch)
+		f.follow(ada, eve, epoch)
+		f.follow(bob, dee, epoch)
 		f.block(dee, ada, epoch)
+		f.block(ada, bob, epoch)
 		ctx := t.Context()
-		for _, c := range []struct {
-			of   []rooms.UserID
-			want bool
-		}{{nil, false}, {[]rooms.UserID{bob.ID}, false}, {[]rooms.UserID{bob.ID, cy.ID}, true}, {[]rooms.UserID{cy.ID}, true}} {
-			if got, err := f.st.FollowsAny(ctx, ada.ID, c.of); err != nil || got != c.want {
-				t.Errorf("ada follows any of %v = %v, %v; want %v", c.of, got, err, c.want)
+		ids := func(as ...Account) []rooms.UserID {
+			out := make([]rooms.UserID, len(as))
+			for i, a := range as {
+				out[i] = a.ID
 			}
+			return out
 		}
-		for _, c := range []struct {
-			by   []rooms.UserID
-			want bool
-		}{{nil, false}, {[]rooms.UserID{bob.ID, cy.ID}, false}, {[]rooms.UserID{bob.ID, dee.ID}, true}} {
-			if got, err := f.st.BlockedByAny(ctx, ada.ID, c.by); err != nil || got != c.want {
-				t.Errorf("ada blocked by any of %v = %v, %v; want %v", c.by, got, err, c.want)
+		same := func(got []rooms.UserID, want ...Account) bool {
+			if len(got) != len(want) {
+				return false
 			}
+			for _, w := range want {
+				if !slices.Contains(got, w.ID) {
+					return false
+				}
+			}
+			return true
 		}
-		if got, _ := f.st.BlockedByAny(ctx, dee.ID, []rooms.UserID{ada.ID}); got {
+		if got, err := f.st.Followed(ctx, ada.ID, nil); err != nil || len(got) != 0 {
+			t.Errorf("followed among none = %v, %v", got, err)
+		}
+		if got, err := f.st.Followed(ctx, ada.ID, ids(bob, cy, dee, eve)); err != nil || !same(got, cy, eve) {
+			t.Errorf("ada followed among four = %v, %v; want cy and eve", got, err)
+		}
+		if got, err := f.st.Blockers(ctx, ada.ID, ids(bob, cy, dee)); err != nil || !same(got, dee) {
+			t.Errorf("ada's blockers among three = %v, %v; want dee", got, err)
+		}
+		if got, _ := f.st.Blockers(ctx, dee.ID, ids(ada)); len(got) != 0 {
 			t.Error("a block counted the wrong way round")
+		}
+		// More candidates than one query takes: they go in chunks.
+		many := make([]rooms.UserID, 0, 1200)
+		for range 1199 {
+			many = append(many, rooms.NewUserID())
+		}
+		many = append(many, eve.ID)
+		if got, err := f.st.Followed(ctx, ada.ID, many); err != nil || !same(got, eve) {
+			t.Errorf("followed among 1200 = %v, %v; want eve", got, err)
 		}
 	})
 

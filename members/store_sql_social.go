@@ -241,34 +241,37 @@ func inList(from int, ids []rooms.UserID) (string, []any) {
 	return strings.Join(ph, ", "), args
 }
 
-// FollowsAny implements SocialStore.
-func (s *SQLStore) FollowsAny(ctx context.Context, follower rooms.UserID, of []rooms.UserID) (bool, error) {
-	if len(of) == 0 {
-		return false, nil
+// among runs query (with $1 the member and $2... the candidates) and
+// returns the candidates it selects. Candidates go in chunks, so that no
+// list, however long, meets an engine's limit on parameters.
+func (s *SQLStore) among(ctx context.Context, op, query string, member rooms.UserID, candidates []rooms.UserID) ([]rooms.UserID, error) {
+	const chunk = 500
+	var out []rooms.UserID
+	for len(candidates) > 0 {
+		n := min(chunk, len(candidates))
+		ph, args := inList(2, candidates[:n])
+		candidates = candidates[n:]
+		got, err := collect(ctx, s.db.R, op, func(sc scanner) (rooms.UserID, error) {
+			var id rooms.UserID
+			err := sc.Scan(&id)
+			return id, err
+		}, strings.Replace(query, "$LIST", ph, 1), append([]any{string(member)}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
 	}
-	ph, args := inList(2, of)
-	var yes bool
-	err := s.db.R.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM follows WHERE follower = $1 AND followee IN (`+ph+`))`,
-		append([]any{string(follower)}, args...)...).Scan(&yes)
-	if err != nil {
-		return false, failed("follows any", err)
-	}
-	return yes, nil
+	return out, nil
 }
 
-// BlockedByAny implements SocialStore.
-func (s *SQLStore) BlockedByAny(ctx context.Context, user rooms.UserID, by []rooms.UserID) (bool, error) {
-	if len(by) == 0 {
-		return false, nil
-	}
-	ph, args := inList(2, by)
-	var yes bool
-	err := s.db.R.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM blocks WHERE blocked = $1 AND blocker IN (`+ph+`))`,
-		append([]any{string(user)}, args...)...).Scan(&yes)
-	if err != nil {
-		return false, failed("blocked by any", err)
-	}
-	return yes, nil
+// Followed implements SocialStore.
+func (s *SQLStore) Followed(ctx context.Context, follower rooms.UserID, among []rooms.UserID) ([]rooms.UserID, error) {
+	return s.among(ctx, "followed", `SELECT followee FROM follows WHERE follower = $1 AND followee IN ($LIST)`, follower, among)
+}
+
+// Blockers implements SocialStore.
+func (s *SQLStore) Blockers(ctx context.Context, user rooms.UserID, among []rooms.UserID) ([]rooms.UserID, error) {
+	return s.among(ctx, "blockers", `SELECT blocker FROM blocks WHERE blocked = $1 AND blocker IN ($LIST)`, user, among)
 }
 
 // asciiLower folds the display name the way the search prefix is folded:

@@ -25,9 +25,9 @@ import (
 // Whoever may not see a room is told that it does not exist.
 
 // access decides whether viewer, who is in the room in (or none), may see
-// r, whose live stage is l (zero for an ended room). It returns nil or
-// errHidden.
-func (s *Service) access(ctx context.Context, r Room, l Lineup, viewer UserID, in RoomID) error {
+// r, whose live stage is l (zero for an ended room); rel knows, or finds
+// out, how viewer stands to hosts. It returns nil or errHidden.
+func (s *Service) access(ctx context.Context, r Room, l Lineup, viewer UserID, in RoomID, rel *relations) error {
 	if viewer.IsGuest() {
 		if s.guests && r.Visibility == VisibilityOpen && r.Live() {
 			return nil
@@ -37,36 +37,29 @@ func (s *Service) access(ctx context.Context, r Room, l Lineup, viewer UserID, i
 	if viewer == r.CreatedBy || (in == r.ID && r.Live()) {
 		return nil
 	}
-	hosts := []UserID{r.CreatedBy}
 	for _, p := range l.OnStage {
 		if p.UserID == viewer {
 			return nil
 		}
-		if p.Role == RoleModerator {
-			hosts = append(hosts, p.UserID)
-		}
 	}
-	if s.audience != nil {
-		blocked, err := s.audience.BlockedByAny(ctx, viewer, hosts)
-		if err != nil {
-			return fmt.Errorf("room %s: who blocks %s: %w", r.ID, viewer, err)
-		}
-		if blocked {
-			return errHidden(r.ID)
-		}
+	hosts := hostsOf(r, l)
+	blocked, err := rel.blockedBy(ctx, hosts)
+	if err != nil {
+		return fmt.Errorf("room %s: who blocks %s: %w", r.ID, viewer, err)
+	}
+	if blocked {
+		return errHidden(r.ID)
 	}
 	switch r.Visibility {
 	case VisibilityOpen, "":
 		return nil
 	case VisibilitySocial:
-		if s.audience != nil {
-			follows, err := s.audience.FollowsAny(ctx, viewer, hosts)
-			if err != nil {
-				return fmt.Errorf("room %s: whom %s follows: %w", r.ID, viewer, err)
-			}
-			if follows {
-				return nil
-			}
+		follows, err := rel.followsAny(ctx, hosts)
+		if err != nil {
+			return fmt.Errorf("room %s: whom %s follows: %w", r.ID, viewer, err)
+		}
+		if follows {
+			return nil
 		}
 	}
 	invited, err := s.rooms.IsInvitee(ctx, r.ID, viewer)
@@ -77,6 +70,82 @@ func (s *Service) access(ctx context.Context, r Room, l Lineup, viewer UserID, i
 		return nil
 	}
 	return errHidden(r.ID)
+}
+
+// hostsOf returns a room's hosts: its creator and the moderators on its
+// stage now.
+func hostsOf(r Room, l Lineup) []UserID {
+	hosts := []UserID{r.CreatedBy}
+	for _, p := range l.OnStage {
+		if p.Role == RoleModerator && p.UserID != r.CreatedBy {
+			hosts = append(hosts, p.UserID)
+		}
+	}
+	return hosts
+}
+
+// relations is how one viewer stands to the hosts of the rooms a request
+// looks at: asked of the Audience once for a whole page of rooms, then
+// answered from memory.
+type relations struct {
+	aud     Audience
+	viewer  UserID
+	blocks  map[UserID]bool // host -> blocks the viewer, for the hosts asked about
+	follows map[UserID]bool // host -> the viewer follows them, likewise
+}
+
+func (s *Service) relationsOf(viewer UserID) *relations {
+	return &relations{aud: s.audience, viewer: viewer, blocks: map[UserID]bool{}, follows: map[UserID]bool{}}
+}
+
+// learn asks about the hosts not known yet: who of them blocks the viewer,
+// and, with follows, whom of them the viewer follows.
+func (r *relations) learn(ctx context.Context, hosts []UserID, follows bool) error {
+	if r.aud == nil {
+		return nil
+	}
+	var newBlocks, newFollows []UserID
+	for _, h := range hosts {
+		if _, ok := r.blocks[h]; !ok && !slices.Contains(newBlocks, h) {
+			newBlocks = append(newBlocks, h)
+		}
+		if _, ok := r.follows[h]; follows && !ok && !slices.Contains(newFollows, h) {
+			newFollows = append(newFollows, h)
+		}
+	}
+	if len(newBlocks) > 0 {
+		got, err := r.aud.Blockers(ctx, r.viewer, newBlocks)
+		if err != nil {
+			return err
+		}
+		for _, h := range newBlocks {
+			r.blocks[h] = slices.Contains(got, h)
+		}
+	}
+	if len(newFollows) > 0 {
+		got, err := r.aud.Followed(ctx, r.viewer, newFollows)
+		if err != nil {
+			return err
+		}
+		for _, h := range newFollows {
+			r.follows[h] = slices.Contains(got, h)
+		}
+	}
+	return nil
+}
+
+func (r *relations) blockedBy(ctx context.Context, hosts []UserID) (bool, error) {
+	if err := r.learn(ctx, hosts, false); err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(hosts, func(h UserID) bool { return r.blocks[h] }), nil
+}
+
+func (r *relations) followsAny(ctx context.Context, hosts []UserID) (bool, error) {
+	if err := r.learn(ctx, hosts, true); err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(hosts, func(h UserID) bool { return r.follows[h] }), nil
 }
 
 // lineup reads the live stage of r (nothing for an ended room).
@@ -115,7 +184,7 @@ func (s *Service) mayEnterLive(ctx context.Context, r Room, viewer UserID) error
 	if err != nil {
 		return err
 	}
-	return s.access(ctx, r, l, viewer, in)
+	return s.access(ctx, r, l, viewer, in, s.relationsOf(viewer))
 }
 
 // RoomFor returns one room, live or ended, with its head counts, as viewer
@@ -133,7 +202,7 @@ func (s *Service) RoomFor(ctx context.Context, viewer UserID, id RoomID) (RoomVi
 	if err != nil {
 		return RoomView{}, err
 	}
-	if err := s.access(ctx, r, l, viewer, in); err != nil {
+	if err := s.access(ctx, r, l, viewer, in, s.relationsOf(viewer)); err != nil {
 		return RoomView{}, err
 	}
 	return RoomView{Room: r, Counts: l.Counts}, nil
@@ -171,6 +240,7 @@ func (s *Service) VisibleRooms(ctx context.Context, viewer UserID, limit int, cu
 	}
 	out := make([]RoomView, 0, limit)
 	names := make(map[UserID]string)
+	rel := s.relationsOf(viewer)
 	var last Room
 	for budget > 0 {
 		q.Limit = min(q.Limit, budget)
@@ -178,13 +248,27 @@ func (s *Service) VisibleRooms(ctx context.Context, viewer UserID, limit int, cu
 		if err != nil {
 			return nil, "", fmt.Errorf("list live rooms: %w", err)
 		}
-		for _, r := range list {
-			budget--
-			l, err := s.lineup(ctx, r)
-			if err != nil {
+		// The stages of the whole batch first, then one question to the
+		// Audience about all their hosts, rather than one per room.
+		lineups := make([]Lineup, len(list))
+		var hosts []UserID
+		social := false
+		for i, r := range list {
+			if lineups[i], err = s.lineup(ctx, r); err != nil {
 				return nil, "", err
 			}
-			err = s.access(ctx, r, l, viewer, in)
+			hosts = append(hosts, hostsOf(r, lineups[i])...)
+			social = social || r.Visibility == VisibilitySocial
+		}
+		if !viewer.IsGuest() {
+			if err := rel.learn(ctx, hosts, social); err != nil {
+				return nil, "", fmt.Errorf("list live rooms: %w", err)
+			}
+		}
+		for i, r := range list {
+			budget--
+			l := lineups[i]
+			err = s.access(ctx, r, l, viewer, in, rel)
 			if errors.Is(err, ErrRoomNotFound) {
 				last = r
 				continue

@@ -12,9 +12,10 @@ import (
 
 // fakeAudience is Audience in memory: members' follows and blocks.
 type fakeAudience struct {
-	mu      sync.Mutex // guards follows and blocks
+	mu      sync.Mutex // guards follows, blocks and calls
 	follows map[[2]UserID]bool
 	blocks  map[[2]UserID]bool
+	calls   int
 }
 
 func newFakeAudience() *fakeAudience {
@@ -33,26 +34,36 @@ func (a *fakeAudience) block(who, whom Member) {
 	a.blocks[[2]UserID{who.ID, whom.ID}] = true
 }
 
-func (a *fakeAudience) FollowsAny(_ context.Context, follower UserID, of []UserID) (bool, error) {
+func (a *fakeAudience) Followed(_ context.Context, follower UserID, among []UserID) ([]UserID, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, o := range of {
+	a.calls++
+	var out []UserID
+	for _, o := range among {
 		if a.follows[[2]UserID{follower, o}] {
-			return true, nil
+			out = append(out, o)
 		}
 	}
-	return false, nil
+	return out, nil
 }
 
-func (a *fakeAudience) BlockedByAny(_ context.Context, user UserID, by []UserID) (bool, error) {
+func (a *fakeAudience) Blockers(_ context.Context, user UserID, among []UserID) ([]UserID, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, b := range by {
+	a.calls++
+	var out []UserID
+	for _, b := range among {
 		if a.blocks[[2]UserID{b, user}] {
-			return true, nil
+			out = append(out, b)
 		}
 	}
-	return false, nil
+	return out, nil
+}
+
+func (a *fakeAudience) callCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls
 }
 
 // stepLimiter allows n events per key, then refuses with a minute to wait.
@@ -519,5 +530,32 @@ func TestGuestsOnlyListenToOpenRooms(t *testing.T) {
 	}
 	if _, _, err := f.GuestPass(ctx, open.ID); !errors.Is(err, ErrRoomEnded) {
 		t.Errorf("a guest pass to an ended room: %v, want ErrRoomEnded", err)
+	}
+}
+
+// A page of rooms asks the Audience about all its hosts at once, not once
+// per room: listing costs the members store two questions per batch.
+func TestVisibleRoomsAskTheAudienceOncePerBatch(t *testing.T) {
+	f := newAccessFixture(t, ServiceParams{})
+	viewer := f.member(t, "Viewer")
+	for i := range 30 {
+		host := f.member(t, fmt.Sprint("Host ", i))
+		v := VisibilitySocial
+		if i%2 == 0 {
+			v = VisibilityOpen
+			f.aud.follow(viewer, host)
+		}
+		f.roomWith(t, host, fmt.Sprint("R", i), v)
+	}
+	before := f.aud.callCount()
+	list, _, err := f.VisibleRooms(t.Context(), viewer.ID, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 15 {
+		t.Errorf("%d rooms listed, want the 15 open ones", len(list))
+	}
+	if n := f.aud.callCount() - before; n != 2 {
+		t.Errorf("listing asked the Audience %d times, want 2 (who blocks, whom the viewer follows)", n)
 	}
 }

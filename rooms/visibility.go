@@ -42,13 +42,14 @@ func ParseVisibility(s string) (Visibility, error) {
 
 // Audience is what rooms needs to know of how members stand to each
 // other, to decide who may see a room: members implements it (rooms never
-// imports members), and cmd wires it in. Every call names a few members,
-// the hosts of one room: its creator and moderators.
+// imports members), and cmd wires it in. Each call asks about a set of
+// members, the hosts (creators and moderators) of one room, or of a page
+// of rooms at once.
 type Audience interface {
-	// FollowsAny reports whether follower follows at least one of of.
-	FollowsAny(ctx context.Context, follower UserID, of []UserID) (bool, error)
-	// BlockedByAny reports whether at least one of by blocks user.
-	BlockedByAny(ctx context.Context, user UserID, by []UserID) (bool, error)
+	// Followed returns those of among whom follower follows.
+	Followed(ctx context.Context, follower UserID, among []UserID) ([]UserID, error)
+	// Blockers returns those of among who block user.
+	Blockers(ctx context.Context, user UserID, among []UserID) ([]UserID, error)
 }
 
 // Invitee is a member let into a room whatever its visibility: the way in
