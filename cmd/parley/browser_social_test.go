@@ -184,3 +184,49 @@ func TestBrowserProfileSearchAndFollow(t *testing.T) {
 		}
 	}
 }
+
+// A host starts a closed room from the web page; another member cannot
+// join it until the host lets them in from the moderation panel.
+func TestBrowserClosedRoomLetsInOnlyTheInvited(t *testing.T) {
+	needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ts := startServer(t)
+
+	ann := newBrowser(t, ctx, "")
+	if err := chromedp.Do(ann, chromedp.Navigate(ts.BaseURL+"/?name=Ann"),
+		chromedp.WaitVisible(chromedp.CSS("#create-title")),
+		chromedp.SendKeys(chromedp.CSS("#create-title"), "Inner circle"),
+		chromedp.SetValue(chromedp.CSS("#create-visibility"), "closed"),
+		chromedp.Click(chromedp.CSS("#create-room")),
+	); err != nil {
+		t.Fatalf("Ann starts a closed room: %v", err)
+	}
+	poll(t, ann, "Ann moderating her closed room",
+		`window.__parley?.state === 'room' && window.__parley.self?.role === 'moderator' && window.__parley.room?.visibility === 'closed' && !document.getElementById('invitees-panel').hidden`)
+	roomID := jsString(t, ann, `window.__parley.room.id`)
+
+	bob, cancelBob := chromedp.NewContext(ann)
+	defer cancelBob()
+	if err := chromedp.Do(bob, chromedp.Navigate(ts.BaseURL+"/rooms/"+roomID+"?name=Bob")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, bob, "Bob refused, back on the list", `window.__parley?.state === 'list' && window.__parley.errors.includes('room_not_found')`)
+	if got := jsString(t, bob, `document.getElementById('room-list').innerText`); strings.Contains(got, "Inner circle") {
+		t.Errorf("Bob's list shows the closed room: %q", got)
+	}
+
+	if err := chromedp.Do(ann,
+		chromedp.SendKeys(chromedp.CSS("#invitee-q"), "Bob"), chromedp.Click(chromedp.CSS("#invitee-search")),
+		chromedp.WaitVisible(chromedp.CSS("#invitee-results button[data-action=let-in]")),
+		chromedp.Click(chromedp.CSS("#invitee-results button[data-action=let-in]")),
+		chromedp.WaitVisible(chromedp.CSS("#invitee-list button[data-action=uninvite]")),
+	); err != nil {
+		t.Fatalf("Ann lets Bob in: %v", err)
+	}
+	if err := chromedp.Do(bob, chromedp.Navigate(ts.BaseURL+"/rooms/"+roomID)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, bob, "Bob in the closed room", `window.__parley?.state === 'room' && window.__parley.self?.role === 'listener'`)
+	poll(t, ann, "Bob in Ann's audience", `document.querySelectorAll('#audience [data-testid=participant]').length === 1`)
+}

@@ -92,6 +92,11 @@ export function createApi({ onError, onUnauthorized }) {
     blocks: () => request('GET', '/me/blocks?limit=100'),
     searchMembers: (q, cursor) =>
       request('GET', '/members?q=' + encodeURIComponent(q) + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')),
+    // Who may enter a room (its hosts only).
+    setVisibility: (roomId, visibility) => request('PUT', '/rooms/' + encodeURIComponent(roomId) + '/visibility', { visibility }),
+    invitees: (roomId) => request('GET', '/rooms/' + encodeURIComponent(roomId) + '/invitees?limit=100'),
+    invite: (roomId, memberId, on) =>
+      request(on ? 'PUT' : 'DELETE', '/rooms/' + encodeURIComponent(roomId) + '/invitees/' + encodeURIComponent(memberId)),
     // A guest pass to an open room, for someone without an account.
     guestToken: (roomId) => request('POST', '/rooms/' + encodeURIComponent(roomId) + '/guest-token'),
   };

@@ -90,6 +90,7 @@ import { RoomSession } from './room.js';
 import { isOnStage, handRaised, stageOrder, audienceOf, actionsOn, actionMessage, ACTION_UI, ordinal } from './stage.js';
 import { $, h, reconcile, toast, initials, setText, showView } from './ui.js';
 import { createProfiles } from './profile.js';
+import { createAccess } from './invitees.js';
 import { guestPathRoom, guestLink, guestRefusal, memberPath, visibilityLabel } from './social.js';
 
 const LIST_REFRESH_MS = 5000;
@@ -114,6 +115,7 @@ const api = createApi({
 });
 
 const profiles = createProfiles({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p) });
+const access = createAccess({ api, session: () => app.session });
 
 window.__parley = {
   get state() { return app.view; },
@@ -425,6 +427,7 @@ function renderRoom() {
 
 function renderModeration(s, mod) {
   $('mod-panel').hidden = !mod;
+  access.render(mod);
   if (!mod) {
     if ($('hand-queue').firstChild) $('hand-queue').replaceChildren();
     return;
