@@ -214,7 +214,9 @@ export class RoomSession {
     this.phase = 'connecting';
     this.goodbye = null;
     this.hooks.onStatus(this.retries ? 'Reconnecting…' : 'Connecting…');
-    this.signal = this.makeSignal(this.token, {
+    // token may be a function, asked on every (re)connect for a fresh one.
+    const token = typeof this.token === 'function' ? this.token() : this.token;
+    this.signal = this.makeSignal(token, {
       onMessage: (m) => this.handle(m),
       onClose: (ev) => this.onSocketClosed(ev),
     });
