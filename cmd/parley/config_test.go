@@ -24,7 +24,7 @@ func TestConfigDefaults(t *testing.T) {
 		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 30 * 24 * time.Hour,
 		InviteQuota: 5, InviteTTL: 7 * 24 * time.Hour,
 		SignInPerUser: members.Rate{Burst: 5, Per: 5 * time.Minute}, SignInPerAddr: members.Rate{Burst: 20, Per: time.Minute},
-		DevSignIn: true, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
+		DevSignIn: false, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley",
 	}
@@ -36,12 +36,12 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 	c, err := loadServeConfig(
 		[]string{"--udp-port", "9000", "--public-ip", "203.0.113.7, 198.51.100.2"},
-		env(map[string]string{"PARLEY_UDP_PORT": "8000", "PARLEY_HTTP_ADDR": "0.0.0.0:9999", "PARLEY_DEV_SIGNIN": "false"}),
+		env(map[string]string{"PARLEY_UDP_PORT": "8000", "PARLEY_HTTP_ADDR": "0.0.0.0:9999", "PARLEY_DEV_SIGNIN": "true"}),
 		io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.UDPPort != 9000 || c.HTTPAddr != "0.0.0.0:9999" || c.DevSignIn {
+	if c.UDPPort != 9000 || c.HTTPAddr != "0.0.0.0:9999" || !c.DevSignIn {
 		t.Fatalf("got port %d addr %s dev %v", c.UDPPort, c.HTTPAddr, c.DevSignIn)
 	}
 	if !reflect.DeepEqual(c.PublicIPs, []string{"203.0.113.7", "198.51.100.2"}) {
@@ -50,11 +50,18 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 }
 
 func TestConfigSwitchesWorkBareOrWithAValue(t *testing.T) {
-	c, err := loadServeConfig([]string{"--rtc-loopback-only", "--dev-sign-in=false"}, env(nil), io.Discard)
+	c, err := loadServeConfig([]string{"--rtc-loopback-only", "--dev-sign-in"}, env(map[string]string{"PARLEY_RTC_LOOPBACK_ONLY": "false"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.LoopbackOnly || c.DevSignIn {
+	if !c.LoopbackOnly || !c.DevSignIn {
+		t.Fatalf("loopback %v dev %v", c.LoopbackOnly, c.DevSignIn)
+	}
+	c, err = loadServeConfig([]string{"--dev-sign-in=false"}, env(map[string]string{"PARLEY_DEV_SIGNIN": "true"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DevSignIn {
 		t.Fatalf("loopback %v dev %v", c.LoopbackOnly, c.DevSignIn)
 	}
 }
