@@ -98,8 +98,12 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
 	})
 	e.tokens = newTestTokens(t, e.clock)
+	exporter, err := members.NewExporter(nil, people.ExportSections()...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := Params{
-		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true,
+		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Export: exporter,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -35,6 +36,16 @@ func withEveryPart(p *Params) {
 	p.Web = stub
 	p.Relay = stub
 	p.Nodes = stubNodes{}
+	if p.Export == nil {
+		p.Export = exporterFunc(func(context.Context, rooms.UserID, io.Writer) error { return nil })
+	}
+}
+
+// exporterFunc is an Exporter made of a function.
+type exporterFunc func(ctx context.Context, user rooms.UserID, w io.Writer) error
+
+func (f exporterFunc) Export(ctx context.Context, user rooms.UserID, w io.Writer) error {
+	return f(ctx, user, w)
 }
 
 type stubNodes struct{}

@@ -220,3 +220,26 @@ func failed(op string, err error) error {
 func (s *SQLStore) SchemaVersion(ctx context.Context) (int, error) {
 	return s.db.Version(ctx, Migrations.Table)
 }
+
+// RoomsCreatedBy calls fn with every room user created, oldest first, as
+// the rows arrive: a member's data export reads it.
+func (s *SQLStore) RoomsCreatedBy(ctx context.Context, user UserID, fn func(Room) error) error {
+	rows, err := s.db.R.QueryContext(ctx, roomSelect+`WHERE r.created_by = $1 ORDER BY r.created_at, r.id`, string(user))
+	if err != nil {
+		return failed("rooms created by "+string(user), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			return failed("rooms created by "+string(user), err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return failed("rooms created by "+string(user), err)
+	}
+	return nil
+}

@@ -104,9 +104,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		cl.relay = sig.RelayHandler()
 	}
 
+	exporter, err := newExporter(store)
+	if err != nil {
+		return err
+	}
+
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Export: exporter,
 		Relay: cl.relay, Nodes: cl.nodes,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
