@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
 		Export: exporter,
-		Relay: cl.relay, Nodes: cl.nodes,
+		Relay:  cl.relay, Nodes: cl.nodes,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {
