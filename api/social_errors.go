@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
@@ -13,10 +12,9 @@ import (
 
 // Error codes of profiles, follows, blocks, room access and guests, as
 // listed in docs/api.md.
+// (rate_limited and username_taken are the accounts' too: auth_errors.go.)
 const (
 	codeMemberNotFound = "member_not_found"
-	codeRateLimited    = "rate_limited"
-	codeUsernameTaken  = "username_taken"
 )
 
 var errNoMember = newAPIError(http.StatusNotFound, codeMemberNotFound, "no member has that ID")
@@ -30,9 +28,7 @@ func classifySocial(err error) (status int, code, message string, ok bool) {
 		return http.StatusNotFound, codeMemberNotFound, "no member has that ID", true
 	case errors.Is(err, members.ErrBlocked):
 		return http.StatusForbidden, codeBlocked, "a block stands between you and this member; unblock them first", true
-	case errors.Is(err, members.ErrUsernameTaken):
-		return http.StatusConflict, codeUsernameTaken, "that username is taken", true
-	case errors.Is(err, rooms.ErrRateLimited), errors.Is(err, members.ErrRateLimited):
+	case errors.Is(err, rooms.ErrRateLimited):
 		return http.StatusTooManyRequests, codeRateLimited, "too many requests; try again after Retry-After seconds", true
 	case errors.Is(err, rooms.ErrGuestsDisabled):
 		return http.StatusForbidden, codeForbidden, "this server does not let guests listen", true
@@ -40,24 +36,12 @@ func classifySocial(err error) (status int, code, message string, ok bool) {
 	return 0, "", "", false
 }
 
-// retryAfter returns how long a rate-limited client should wait, if err
-// says.
-func retryAfter(err error) (time.Duration, bool) {
+// setRoomsRetryAfter sets Retry-After (RFC 9110 §10.2.3), in whole
+// seconds rounded up, on an answer rooms rate-limited (joins, guest
+// passes); setRetryAfter does members'.
+func setRoomsRetryAfter(w http.ResponseWriter, err error) {
 	var re *rooms.RateLimitError
-	var me *members.RateLimitError
-	switch {
-	case errors.As(err, &re):
-		return re.RetryAfter, true
-	case errors.As(err, &me):
-		return me.RetryAfter, true
-	}
-	return 0, false
-}
-
-// setRetryAfter sets Retry-After (RFC 9110 §10.2.3), in whole seconds
-// rounded up, on a rate-limited answer.
-func setRetryAfter(w http.ResponseWriter, err error) {
-	if d, ok := retryAfter(err); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
+	if errors.As(err, &re) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(re.RetryAfter.Seconds())))))
 	}
 }

@@ -26,9 +26,10 @@ const (
 	MaxSearchLen      = 64
 )
 
-// Limiter says whether one more event of key may happen at now, and if
-// not, when to try again. internal/ratelimit's limiters are Limiters.
-type Limiter interface {
+// DirectoryLimiter says whether one more event of key may happen at now,
+// and if not, when to try again. internal/ratelimit's limiters are
+// DirectoryLimiters.
+type DirectoryLimiter interface {
 	Allow(ctx context.Context, key string, now time.Time) (ok bool, retryAfter time.Duration, err error)
 }
 
@@ -44,7 +45,7 @@ type socialBackend interface {
 // for room visibility. Its zero value is not usable; call NewSocial.
 type Social struct {
 	store     socialBackend
-	directory Limiter
+	directory DirectoryLimiter
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -56,7 +57,7 @@ var _ rooms.Audience = (*Social)(nil)
 // (tests). Now and Logger are optional.
 type SocialParams struct {
 	Store     socialBackend
-	Directory Limiter
+	Directory DirectoryLimiter
 	Now       func() time.Time
 	Logger    *slog.Logger
 }

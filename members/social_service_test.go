@@ -34,7 +34,7 @@ type socialFixture struct {
 	f fx
 }
 
-func newSocialFixture(t *testing.T, lim Limiter) socialFixture {
+func newSocialFixture(t *testing.T, lim DirectoryLimiter) socialFixture {
 	st := openTestSQLite(t)
 	now := epoch
 	var mu sync.Mutex

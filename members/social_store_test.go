@@ -84,7 +84,7 @@ func sameStrings(a, b []string) bool {
 }
 
 // page walks a whole list a page of n at a time.
-func page(t *testing.T, list func(after Cursor, limit int) ([]Edge, error), n int) []string {
+func walkEdges(t *testing.T, list func(after Cursor, limit int) ([]Edge, error), n int) []string {
 	t.Helper()
 	var all []Edge
 	var after Cursor
@@ -241,12 +241,12 @@ func testSocialStore(t *testing.T, open func(t *testing.T) *SQLStore) {
 			{"following", func(c Cursor, n int) ([]Edge, error) { return f.st.Following(t.Context(), star.ID, c, n) }},
 			{"blocks", func(c Cursor, n int) ([]Edge, error) { return f.st.Blocks(t.Context(), star.ID, c, n) }},
 		} {
-			whole := page(t, l.list, 100)
+			whole := walkEdges(t, l.list, 100)
 			if len(whole) != 7 {
 				t.Fatalf("%s: %v, want 7", l.name, whole)
 			}
 			for _, n := range []int{1, 2, 3} {
-				if got := page(t, l.list, n); !sameStrings(got, whole) {
+				if got := walkEdges(t, l.list, n); !sameStrings(got, whole) {
 					t.Errorf("%s in pages of %d = %v, want %v", l.name, n, got, whole)
 				}
 			}

@@ -53,7 +53,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
-	tokens, err := api.NewTokens(secret, cfg.TokenTTL, nil)
+	tokens, err := api.NewTokens(secret, cfg.TokenTTL, nil, api.WithAccessTTL(cfg.AccessTokenTTL))
 	if err != nil {
 		return err
 	}
@@ -61,20 +61,24 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
-	limits, closeLimits, err := openLimiters(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeLimits()
-	social := members.NewSocial(members.SocialParams{
-		Store: store.members, Directory: limits.directory, Logger: log.With("component", "members"),
-	})
 
-	live, bus, closeLive, err := openLive(ctx, cfg)
+	live, bus, redisClient, closeLive, err := openLive(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeLive()
+	limits := openLimiters(cfg, redisClient)
+	social := members.NewSocial(members.SocialParams{
+		Store: store.members, Directory: limits.directory, Logger: log.With("component", "members"),
+	})
+	accounts, err := newAccounts(cfg, store.members, redisClient, log.With("component", "members"))
+	if err != nil {
+		return err
+	}
+	// Session tokens are refused until the revocations have been read.
+	if err := accounts.SyncRevocations(ctx); err != nil {
+		return err
+	}
 	svc := rooms.NewService(rooms.ServiceParams{
 		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
 		Limits: rooms.Limits{
@@ -108,7 +112,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sigCfg := signaling.DefaultConfig()
 	sigCfg.AllowedOrigins = cfg.AllowedOrigins
 	sig, err := signaling.NewServer(signaling.Params{
-		Config: sigCfg, Rooms: svc, Media: media, Auth: memberOrGuest{tokenAuth{tokens: tokens, guests: guestPasses}},
+		Config: sigCfg, Rooms: svc, Media: media,
+		Auth:   memberOrGuest{members: tokenAuth{api.NewAuthenticator(tokens, accounts, cfg.DevSignIn)}, guests: guestPasses},
 		Logger: log.With("component", "signaling"), Cluster: cl.cluster, ClusterConfig: cl.config,
 	})
 	if err != nil {
@@ -125,7 +130,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
-		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Rooms: svc, Members: accounts, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
 		Export: exporter, Relay: cl.relay, Nodes: cl.nodes,
 		Social: social, Guests: guestPasses, GuestLimiter: limits.guests,
 		Logger: log.With("component", "http"),
@@ -175,7 +180,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		defer t.Stop()
 		svc.Run(janitorCtx, t.C)
 	}()
-	defer func() { stopJanitor(); <-janitorDone }()
+	// The revocation cache reads what other processes signed out.
+	revocationsDone := make(chan struct{})
+	go func() {
+		defer close(revocationsDone)
+		t := time.NewTicker(accounts.Config().RevocationSync)
+		defer t.Stop()
+		accounts.Run(janitorCtx, t.C)
+	}()
+	defer func() { stopJanitor(); <-janitorDone; <-revocationsDone }()
 	leave, err := joinCluster(ctx, node, cfg, addrs.BaseURL, media, sig, svc)
 	if err != nil {
 		_ = srv.Close()
@@ -221,25 +234,42 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 
 // openLive chooses where live state and events live: in this process (the
 // default, for one machine) or in Redis, shared by every process that
-// points at it. This is the one place that chooses.
-func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, func(), error) {
+// points at it. This is the one place that chooses. The Redis client is
+// returned too (nil without Redis), for what else is shared through it.
+func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, *redis.Client, func(), error) {
 	if cfg.RedisURL == "" {
 		bus := rooms.NewMemoryBus()
-		return rooms.NewMemoryLive(bus), bus, func() { _ = bus.Close() }, nil
+		return rooms.NewMemoryLive(bus), bus, nil, func() { _ = bus.Close() }, nil
 	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("redis url: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("redis url: %w", err)
 	}
 	client := redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		_ = client.Close()
-		return nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+		return nil, nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
 	}
 	live := rooms.NewRedisLive(client, cfg.RedisPrefix)
-	return live, live, func() { _ = live.Close(); _ = client.Close() }, nil
+	return live, live, client, func() { _ = live.Close(); _ = client.Close() }, nil
+}
+
+// newAccounts builds the members service. With Redis, sign-in attempts are
+// counted there, so that every process enforces one limit; without, in
+// this process.
+func newAccounts(cfg serveConfig, store members.Store, client *redis.Client, log *slog.Logger) (*members.Service, error) {
+	mc := members.DefaultConfig()
+	mc.InviteQuota, mc.InviteTTL = cfg.InviteQuota, cfg.InviteTTL
+	mc.AccessTTL, mc.RefreshTTL = cfg.AccessTokenTTL, cfg.RefreshTokenTTL
+	mc.SignInPerUser, mc.SignInPerAddress = cfg.SignInPerUser, cfg.SignInPerAddr
+	p := members.ServiceParams{Store: store, Config: mc, Logger: log}
+	if client != nil {
+		p.UserLimiter = members.NewRedisLimiter(client, cfg.RedisPrefix+":signin:user", mc.SignInPerUser)
+		p.AddressLimiter = members.NewRedisLimiter(client, cfg.RedisPrefix+":signin:addr", mc.SignInPerAddress)
+	}
+	return members.NewService(p)
 }
 
 // browserHost turns a listening address into a host:port a browser can
@@ -281,15 +311,12 @@ func tokenSecret(cfg serveConfig) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// tokenAuth lets signaling check the API's tokens without importing api.
-type tokenAuth struct {
-	tokens *api.Tokens
-	// guests, when set, also admits guest passes (serve_social.go).
-	guests *api.GuestTokens
-}
+// tokenAuth lets signaling check the API's tokens, revoked sessions
+// included, without importing api.
+type tokenAuth struct{ auth *api.Authenticator }
 
 func (a tokenAuth) Authenticate(token string) (signaling.Identity, error) {
-	p, err := a.tokens.Verify(token)
+	p, err := a.auth.Authenticate(token)
 	if errors.Is(err, api.ErrTokenExpired) {
 		return signaling.Identity{}, fmt.Errorf("%w: %w", signaling.ErrTokenExpired, err)
 	}

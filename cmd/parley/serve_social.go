@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -20,39 +18,33 @@ type limiters struct {
 }
 
 // openLimiters chooses where rate limits are kept: in this process, or,
-// with Redis configured, in Redis, so that every process enforces one
-// limit and a cluster cannot multiply anyone's allowance. This is the one
-// place that chooses.
-func openLimiters(ctx context.Context, cfg serveConfig) (limiters, func(), error) {
+// with Redis configured (client not nil), in Redis, so that every process
+// enforces one limit and a cluster cannot multiply anyone's allowance.
+// This is the one place that chooses.
+func openLimiters(cfg serveConfig, client *redis.Client) limiters {
 	s := cfg.Social
-	if cfg.RedisURL == "" {
+	if client == nil {
 		return limiters{
 			joins: ratelimit.NewMemory(s.JoinRate), directory: ratelimit.NewMemory(s.DirectoryRate),
 			guests: ratelimit.NewMemory(s.GuestRate),
-		}, func() {}, nil
-	}
-	opts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return limiters{}, nil, fmt.Errorf("redis url: %w", err)
-	}
-	client := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		_ = client.Close()
-		return limiters{}, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+		}
 	}
 	p := cfg.RedisPrefix + ":rl:"
 	return limiters{
 		joins: ratelimit.NewRedis(client, p+"joins", s.JoinRate), directory: ratelimit.NewRedis(client, p+"directory", s.DirectoryRate),
 		guests: ratelimit.NewRedis(client, p+"guests", s.GuestRate),
-	}, func() { _ = client.Close() }, nil
+	}
 }
 
-// authenticate checks a member's token, or else a guest's pass, which
-// admits its guest to one room.
-func (a tokenAuth) authenticate(token string) (signaling.Identity, error) {
-	id, err := a.Authenticate(token)
+// memberOrGuest is the Authenticator signaling gets: a member's token, or
+// else a guest's pass, which admits its guest to one room.
+type memberOrGuest struct {
+	members tokenAuth
+	guests  *api.GuestTokens
+}
+
+func (a memberOrGuest) Authenticate(token string) (signaling.Identity, error) {
+	id, err := a.members.Authenticate(token)
 	if err == nil || a.guests == nil || errors.Is(err, signaling.ErrTokenExpired) {
 		return id, err
 	}
@@ -64,11 +56,4 @@ func (a tokenAuth) authenticate(token string) (signaling.Identity, error) {
 		return signaling.Identity{}, err // say what was wrong with it as a member's token
 	}
 	return signaling.Identity{User: pass.Guest, Name: "Guest", Room: pass.Room}, nil
-}
-
-// memberOrGuest is the Authenticator signaling gets: members and guests.
-type memberOrGuest struct{ tokenAuth }
-
-func (a memberOrGuest) Authenticate(token string) (signaling.Identity, error) {
-	return a.authenticate(token)
 }
