@@ -130,8 +130,12 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 	})
 	e.tokens = newTestTokens(t, e.clock)
 	e.accounts = newTestAccounts(t, people, e.clock)
+	exporter, err := members.NewExporter(nil, people.ExportSections()...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := Params{
-		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Members: e.accounts, Now: e.clock.Now,
+		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Members: e.accounts, Now: e.clock.Now, Export: exporter,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -275,6 +279,7 @@ type roomOut struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	LoudestN      int        `json:"loudest_n"`
 }
 
 // decodeStrictly decodes body into v and fails on unknown fields, so that

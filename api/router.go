@@ -22,7 +22,7 @@ import (
 type RoomService interface {
 	CreateMember(ctx context.Context, displayName string) (rooms.Member, error)
 	Member(ctx context.Context, id rooms.UserID) (rooms.Member, error)
-	CreateRoom(ctx context.Context, creator rooms.UserID, title, description string) (rooms.Room, error)
+	CreateRoom(ctx context.Context, creator rooms.UserID, n rooms.NewRoom) (rooms.Room, error)
 	Room(ctx context.Context, id rooms.RoomID) (rooms.RoomView, error)
 	Snapshot(ctx context.Context, id rooms.RoomID) (rooms.Snapshot, error)
 	Limits() rooms.Limits
@@ -57,6 +57,9 @@ type Params struct {
 	// Metrics is mounted at GET /metrics (Prometheus text format), without
 	// authentication, like the health checks. nil means not mounted.
 	Metrics http.Handler
+	// Export writes members' data exports, GET /api/v1/me/export. nil
+	// means not mounted.
+	Export Exporter
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
@@ -129,6 +132,11 @@ func NewHandler(p Params) http.Handler {
 			// Outside the deadline: a WebSocket lives for hours, and the
 			// handler needs the raw ResponseWriter to hijack.
 			r.Method(http.MethodGet, "/signal", p.Signal)
+		}
+		if p.Export != nil {
+			// Outside the REST deadline too: an export streams for as
+			// long as the download takes, under its own bound.
+			r.With(authenticate(auth, log)).Get("/me/export", s.export(p.Export))
 		}
 		r.Group(func(r chi.Router) {
 			r.Use(withDeadline(restTimeout))

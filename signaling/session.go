@@ -327,6 +327,9 @@ func (s *session) join(ctx context.Context, m clientMessage) *ProtocolError {
 		}
 	}
 	log := s.log.With("room", id)
+	// Every join tells the router the room's setting; it is the same
+	// value each time, and the first join of a hub is what sets it.
+	h.router.SetLoudestN(j.Room.LoudestN)
 	s.gate.reset()
 	peer, err := h.router.NewPeer(sfu.PeerID(s.user.User), sfu.PeerParams{
 		Logger: log,

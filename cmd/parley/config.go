@@ -51,6 +51,7 @@ type serveConfig struct {
 	RedisURL        string
 	RedisPrefix     string
 	DatabaseURL     string
+	LoudestN        int
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -147,6 +148,14 @@ func options() []option {
 				return errors.New("must be a number from 1 to 1000")
 			}
 			c.StageCap = n
+			return nil
+		}},
+		{"loudest-n", "PARLEY_LOUDEST_N", "0", "how many speakers a room forwards at once, the loudest by audio level, unless the room sets its own; 0 means every speaker", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				return errors.New("must be a number from 0 to 1000")
+			}
+			c.LoudestN = n
 			return nil
 		}},
 		{"reconnect-grace", "PARLEY_RECONNECT_GRACE", "30s", "how long someone whose connection dropped keeps their place (role, hand, queue position)", durationSetter(func(c *serveConfig, d time.Duration) { c.ReconnectGrace = d })},

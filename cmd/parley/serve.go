@@ -87,6 +87,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sfuCfg := sfu.DefaultConfig()
 	sfuCfg.UDPPort, sfuCfg.UDPAddr, sfuCfg.PublicIPs, sfuCfg.LoopbackOnly = cfg.UDPPort, cfg.UDPAddr, cfg.PublicIPs, cfg.LoopbackOnly
 	sfuCfg.OnFirstAudio = mets.observeFirstAudio
+	sfuCfg.LoudestN = cfg.LoudestN
 	media, err := sfu.New(sfuCfg, log.With("component", "sfu"))
 	if err != nil {
 		return fmt.Errorf("start media: %w", err)
@@ -104,9 +105,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		return err
 	}
 
+	exporter, err := newExporter(store)
+	if err != nil {
+		return err
+	}
+
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Members: accounts, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Export: exporter,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {
