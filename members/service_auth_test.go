@@ -278,3 +278,25 @@ func TestRunSyncsOnEveryTickAndStops(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestSignUpsCountAgainstTheAddress(t *testing.T) {
+	f := newSvc(t, func(c *Config) { c.SignInPerAddress = Rate{Burst: 2, Per: time.Minute} })
+	for _, u := range []string{"first", "second"} {
+		if _, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: u, Password: goodPassword, DisplayName: u, From: "198.51.100.7"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: "third", Password: goodPassword, DisplayName: "Third", From: "198.51.100.7"})
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("a third sign-up from one address: err = %v, want rate limited", err)
+	}
+	if _, _, err := f.st.Credentials(t.Context(), "third"); !errors.Is(err, ErrAccountNotFound) {
+		t.Errorf("the refused sign-up stored an account: %v", err)
+	}
+	if _, err := f.svc.SignIn(t.Context(), "first", goodPassword, "198.51.100.7"); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("sign-in from the same address: err = %v, want rate limited (one budget)", err)
+	}
+	if _, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: "third", Password: goodPassword, DisplayName: "Third", From: "198.51.100.8"}); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}
