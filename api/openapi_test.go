@@ -34,6 +34,8 @@ func withEveryPart(p *Params) {
 	p.Signal = stub
 	p.Metrics = stub
 	p.Web = stub
+	p.Relay = stub
+	p.Nodes = stubNodes{}
 	if p.Export == nil {
 		p.Export = exporterFunc(func(context.Context, rooms.UserID, io.Writer) error { return nil })
 	}
@@ -45,6 +47,10 @@ type exporterFunc func(ctx context.Context, user rooms.UserID, w io.Writer) erro
 func (f exporterFunc) Export(ctx context.Context, user rooms.UserID, w io.Writer) error {
 	return f(ctx, user, w)
 }
+
+type stubNodes struct{}
+
+func (stubNodes) Nodes(context.Context) ([]rooms.Node, error) { return nil, nil }
 
 // oaDoc is the part of the OpenAPI document that the tests below read.
 // kin-openapi checks the rest.

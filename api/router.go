@@ -66,6 +66,11 @@ type Params struct {
 	// Now is the clock that says what state an invite is in (expired or
 	// not); nil means time.Now. Give it the members service's clock.
 	Now func() time.Time
+	// Relay serves GET /internal/v1/relay, the node-to-node relay of a
+	// cluster, which authenticates itself with the cluster key; Nodes
+	// serves GET /api/v1/nodes. nil means not mounted (a single node).
+	Relay http.Handler
+	Nodes NodeLister
 }
 
 // restTimeout bounds each REST request. Every one of them is a few store
@@ -127,6 +132,10 @@ func NewHandler(p Params) http.Handler {
 		}
 	})
 
+	if p.Relay != nil {
+		// Outside the deadline, like signaling: it is a WebSocket.
+		r.Method(http.MethodGet, "/internal/v1/relay", p.Relay)
+	}
 	r.Route("/api/v1", func(r chi.Router) {
 		if p.Signal != nil {
 			// Outside the deadline: a WebSocket lives for hours, and the
@@ -152,6 +161,9 @@ func NewHandler(p Params) http.Handler {
 					s.signedInAccountRoutes(r)
 				}
 				r.Get("/me", s.me)
+				if p.Nodes != nil {
+					r.Get("/nodes", s.nodes(p.Nodes))
+				}
 				r.Post("/rooms", s.createRoom)
 				r.Get("/rooms", s.listRooms)
 				r.Get("/rooms/{id}", s.getRoom)

@@ -28,6 +28,7 @@ var (
 	redisCounts     = loadRedisScript("counts")
 	redisEnd        = loadRedisScript("end")
 	redisExpire     = loadRedisScript("expire")
+	redisRestore    = loadRedisScript("restore")
 )
 
 func loadRedisScript(name string) *redis.Script {

@@ -50,6 +50,7 @@ func testLive(t *testing.T, open func(t *testing.T) (LiveStore, Bus)) {
 		{"rooms are independent", testLiveRoomsIndependent},
 		{"an event's change can be read from the store when the event arrives", testLiveEventsFollowState},
 		{"Due lists at most as many rooms as asked", testLiveDueLimit},
+		{"after the store lost a room, what the processes hold puts it back and it goes on", testLiveRestore},
 		{"the store answers Ping", func(t *testing.T, live LiveStore, _ Bus) {
 			if err := live.Ping(t.Context()); err != nil {
 				t.Errorf("Ping: %v", err)

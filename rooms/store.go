@@ -117,6 +117,16 @@ type LiveStore interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]RoomID, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
+	// Restore puts back what one process knows of a room after the store
+	// lost it (a Redis restarted empty): it opens the room if needed (its
+	// stage empty from now), adds those of ps it lacks with their records
+	// as given (role, mute, hand, invitation; leases from now), and moves
+	// the room's seq past minSeq with a gap of one, so that every client
+	// sees a gap and takes a fresh snapshot; then it emits room_updated.
+	// Several processes restore their own participants in turn, so no
+	// succession runs here: a missing moderator may still be on its way.
+	// It returns ErrRoomEnded for an ended room.
+	Restore(ctx context.Context, room RoomID, creator UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error
 }
 
 // Held names a session whose lease the caller renews.
@@ -196,6 +206,10 @@ const (
 	// EventSessionReplaced tells whichever process holds
 	// Participant.Session that a newer session took its place.
 	EventSessionReplaced EventType = "session_replaced"
+	// EventMediaSource tells the processes of a cluster that audio of the
+	// room now enters at Event.Node, so that those with members in the
+	// room relay it from there. Clients never see it.
+	EventMediaSource EventType = "media_source"
 )
 
 // Cause says why a participant record changed.
@@ -240,6 +254,8 @@ type Event struct {
 	Blocked bool
 	// HandsEnabled goes with room_updated.
 	HandsEnabled bool
+	// Node goes with media_source.
+	Node NodeID
 	// Audience marks changes that concern only the audience (listeners
 	// joining, leaving, raising or lowering hands), which clients get in
 	// batches; everything else goes out at once.

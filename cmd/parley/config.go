@@ -52,6 +52,7 @@ type serveConfig struct {
 	RedisPrefix     string
 	DatabaseURL     string
 	LoudestN        int
+	Cluster         clusterConfig
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -64,7 +65,9 @@ type option struct {
 // line (--dev-sign-in, or --dev-sign-in=false).
 func (o option) isBool() bool { return o.def == "true" || o.def == "false" }
 
-func options() []option {
+func options() []option { return append(baseOptions(), clusterOptions()...) }
+
+func baseOptions() []option {
 	return []option{
 		{"http-addr", "PARLEY_HTTP_ADDR", "127.0.0.1:8080", "address for HTTP (REST, signaling, web client)", func(c *serveConfig, v string) error {
 			if _, _, err := net.SplitHostPort(v); err != nil {

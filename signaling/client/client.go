@@ -257,3 +257,12 @@ func (a *API) GetText(ctx context.Context, path string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// GetAuthed fetches a path with the token and returns the body.
+func (a *API) GetAuthed(ctx context.Context, path string) (string, error) {
+	var raw json.RawMessage
+	if err := a.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+		return "", err
+	}
+	return string(raw), nil
+}
