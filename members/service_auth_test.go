@@ -54,6 +54,9 @@ func TestSignInNeedsBothFields(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Fields) != 2 {
 		t.Fatalf("err = %v, want a ValidationError on username and password", err)
 	}
+	if _, err := f.svc.SignIn(t.Context(), string(make([]byte, MaxUsernameLen+1)), goodPassword, "10.0.0.1"); !errors.As(err, &ve) || ve.Fields[0].Field != "username" {
+		t.Errorf("an overlong username: err = %v, want a ValidationError on username", err)
+	}
 	long := string(make([]byte, maxSignInPasswordBytes+1))
 	if _, err := f.svc.SignIn(t.Context(), "ada", long, "10.0.0.1"); !errors.As(err, &ve) || ve.Fields[0].Field != "password" {
 		t.Errorf("an overlong password: err = %v, want a ValidationError on password", err)
