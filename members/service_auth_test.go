@@ -2,6 +2,7 @@ package members
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,5 +302,69 @@ func TestSignUpsCountAgainstTheAddress(t *testing.T) {
 	}
 	if _, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: "third", Password: goodPassword, DisplayName: "Third", From: "198.51.100.8"}); err != nil {
 		t.Errorf("another address: %v", err)
+	}
+}
+
+// OnSignOut hears of every session signed out, once: here at once, and
+// another process's with the next sync.
+func TestOnSignOutHearsEachRevocationOnce(t *testing.T) {
+	f := newSvc(t, nil)
+	admin := f.admin()
+	var mu sync.Mutex
+	var heard []SessionID
+	listen := func(svc *Service) {
+		svc.OnSignOut(func(ids []SessionID) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard = append(heard, ids...)
+		})
+	}
+	take := func() []SessionID {
+		mu.Lock()
+		defer mu.Unlock()
+		out := heard
+		heard = nil
+		return out
+	}
+	listen(f.svc)
+	one, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	two, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err := f.svc.SignOut(t.Context(), admin.ID, one.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.svc.SignOut(t.Context(), admin.ID, one.Session.ID)
+	if got := take(); len(got) != 1 || got[0] != one.Session.ID {
+		t.Errorf("after a sign-out, twice: heard %v, want %s once", got, one.Session.ID)
+	}
+	// A reused refresh token.
+	if _, err := f.svc.Refresh(t.Context(), string(two.RefreshToken)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Refresh(t.Context(), string(two.RefreshToken)); !errors.Is(err, ErrRefreshReused) {
+		t.Fatal(err)
+	}
+	if got := take(); len(got) != 1 || got[0] != two.Session.ID {
+		t.Errorf("after a reuse: heard %v, want %s", got, two.Session.ID)
+	}
+	// Another process learns of all of them with its sync, once.
+	other, err := NewService(ServiceParams{Store: f.st, Config: testConfig(), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen(other)
+	for range 2 {
+		if err := other.SyncRevocations(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := take(); len(got) != 2 {
+		t.Errorf("the other process heard %v, want the two sessions once each", got)
+	}
+	// Sign out everywhere: the sign-up's session.
+	if n, err := f.svc.SignOutEverywhere(t.Context(), admin.ID); err != nil || n != 1 {
+		t.Fatalf("SignOutEverywhere = %d, %v", n, err)
+	}
+	if got := take(); len(got) != 1 {
+		t.Errorf("after sign-out everywhere: heard %v, want the one left", got)
 	}
 }
