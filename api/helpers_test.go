@@ -131,11 +131,11 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
 	})
 	e.tokens = newTestTokens(t, e.clock)
-	e.accounts = newTestAccounts(t, people, e.clock)
 	exporter, err := members.NewExporter(nil, people.ExportSections()...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.accounts = newTestAccounts(t, people, e.clock)
 	p := Params{
 		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Members: e.accounts, Now: e.clock.Now, Export: exporter,
 		Ready: func(context.Context) error {

@@ -63,14 +63,14 @@ type Params struct {
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
-	// Now is the clock that says what state an invite is in (expired or
-	// not); nil means time.Now. Give it the members service's clock.
-	Now func() time.Time
 	// Relay serves GET /internal/v1/relay, the node-to-node relay of a
 	// cluster, which authenticates itself with the cluster key; Nodes
 	// serves GET /api/v1/nodes. nil means not mounted (a single node).
 	Relay http.Handler
 	Nodes NodeLister
+	// Now is the clock that says what state an invite is in (expired or
+	// not); nil means time.Now. Give it the members service's clock.
+	Now func() time.Time
 }
 
 // restTimeout bounds each REST request. Every one of them is a few store

@@ -220,13 +220,13 @@ export class RoomSession {
     this.goodbye = null;
     this.ticket = ticket;
     this.hooks.onStatus(this.retries ? 'Reconnecting…' : 'Connecting…');
+    // token may be a function, asked on every (re)connect for a fresh one.
+    const token = typeof this.token === 'function' ? this.token() : this.token;
     const opts = {
       onMessage: (m) => this.handle(m),
       onClose: (ev) => this.onSocketClosed(ev),
     };
     if (url) opts.url = url;
-    // token may be a function, asked on every (re)connect for a fresh one.
-    const token = typeof this.token === 'function' ? this.token() : this.token;
     this.signal = this.makeSignal(token, opts);
   }
 
