@@ -61,6 +61,13 @@ var (
 	// reused refresh token: its access tokens are refused.
 	ErrSessionRevoked = errors.New("session revoked")
 
+	// ErrAccountDeleted means the account was deleted: its tokens, of any
+	// kind, are refused.
+	ErrAccountDeleted = errors.New("account deleted")
+	// ErrWrongPassword means the password given to confirm an action on
+	// one's own account (deleting it) is not the account's.
+	ErrWrongPassword = errors.New("wrong password")
+
 	// ErrUnavailable means the store could not be reached or failed.
 	ErrUnavailable = errors.New("members store unavailable")
 )

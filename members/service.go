@@ -24,6 +24,10 @@ type Config struct {
 	// that long, since tokens issued before the revocation stay
 	// well-formed until they expire.
 	AccessTTL time.Duration
+	// DevTokenTTL is how long the development sign-in's tokens live. The
+	// Service issues none, but must remember a deleted account at least
+	// that long, since such a token names only its member.
+	DevTokenTTL time.Duration
 	// RefreshTTL is how long a refresh token can be used. Each use gives
 	// a new one with a new RefreshTTL, so a session that is used lives on.
 	RefreshTTL time.Duration
@@ -50,6 +54,7 @@ func DefaultConfig() Config {
 		InviteQuota:      5,
 		InviteTTL:        7 * 24 * time.Hour,
 		AccessTTL:        15 * time.Minute,
+		DevTokenTTL:      12 * time.Hour,
 		RefreshTTL:       30 * 24 * time.Hour,
 		Password:         DefaultPasswordParams(),
 		SignInPerUser:    Rate{Burst: 5, Per: 5 * time.Minute},
@@ -67,7 +72,7 @@ func (c Config) validate() error {
 	for _, d := range []struct {
 		name string
 		d    time.Duration
-	}{{"invite TTL", c.InviteTTL}, {"access TTL", c.AccessTTL}, {"refresh TTL", c.RefreshTTL},
+	}{{"invite TTL", c.InviteTTL}, {"access TTL", c.AccessTTL}, {"development token TTL", c.DevTokenTTL}, {"refresh TTL", c.RefreshTTL},
 		{"revocation sync", c.RevocationSync}, {"revocation staleness", c.RevocationStale}} {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v is not positive", d.name, d.d))

@@ -169,7 +169,8 @@ func (s *Service) SignOut(ctx context.Context, account rooms.UserID, id SessionI
 }
 
 // SignOutEverywhere revokes every session of the account, as SignOut does
-// one, and returns how many were live. Account deletion calls it too.
+// one, and returns how many were live. (Deleting an account revokes its
+// sessions in the same step as it marks it deleted: see deletion.go.)
 func (s *Service) SignOutEverywhere(ctx context.Context, account rooms.UserID) (int, error) {
 	now := s.clock()
 	ids, err := s.store.RevokeSessions(ctx, account, now)

@@ -15,6 +15,7 @@ type Store interface {
 	AccountStore
 	InviteStore
 	SessionStore
+	DeletionStore
 	Ping(ctx context.Context) error
 }
 
@@ -184,4 +185,38 @@ type SessionStore interface {
 	RevokeSessions(ctx context.Context, account rooms.UserID, now time.Time) ([]SessionID, error)
 	// RevokedSince returns the sessions revoked at or after since.
 	RevokedSince(ctx context.Context, since time.Time) ([]Revocation, error)
+}
+
+// Deletion is an account's deletion: when it was deleted (and from then
+// on refused everywhere), and when its data was finally erased (zero
+// while that is pending).
+type Deletion struct {
+	ID       rooms.UserID
+	At       time.Time
+	ErasedAt time.Time
+}
+
+// DeletionStore keeps where each account's deletion stands. The data
+// itself is erased by the stores' Erasers (deletion.go).
+type DeletionStore interface {
+	// MarkDeleted, in one transaction, makes the account deleted at now
+	// (a deleted one keeps its first time), empties its password hash and
+	// revokes every live session of it at now. It returns the deletion
+	// and the sessions it revoked. A missing account is
+	// ErrAccountNotFound. Marking again is harmless: that is how a
+	// deletion that failed half way is retried.
+	MarkDeleted(ctx context.Context, id rooms.UserID, now time.Time) (Deletion, []SessionID, error)
+	// DeletedSince returns the accounts deleted at or after since, for
+	// the revocation cache.
+	DeletedSince(ctx context.Context, since time.Time) ([]Deletion, error)
+	// PendingErasures returns up to limit deleted accounts, deleted at or
+	// before deletedBefore, whose erasure is not yet final, oldest first,
+	// after the cursor (deletion time, ID).
+	PendingErasures(ctx context.Context, deletedBefore time.Time, after Cursor, limit int) ([]Deletion, error)
+	// MarkErased records that the deleted account's data was erased at
+	// at, for good. An account that is not deleted is left alone.
+	MarkErased(ctx context.Context, id rooms.UserID, at time.Time) error
+	// Deletion says whether the account is deleted, and where its
+	// erasure stands. A missing account is ErrAccountNotFound.
+	Deletion(ctx context.Context, id rooms.UserID) (Deletion, bool, error)
 }
