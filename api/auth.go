@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/parley-audio/parley/members"
+	"github.com/parley-audio/parley/rooms"
 )
 
 // principalKey is the context key of the caller's Principal. A private
@@ -38,9 +39,12 @@ func BearerToken(r *http.Request) string {
 var errNoToken = newAPIError(http.StatusUnauthorized, codeUnauthorized, "an Authorization: Bearer token is required")
 
 // SessionChecker says whether a sign-in session's access tokens may still
-// be used: members.Service.CheckSession, which answers from memory.
+// be used, and whether a member's tokens of any kind may (their account
+// is not deleted): members.Service's CheckSession and CheckMember, which
+// answer from memory.
 type SessionChecker interface {
 	CheckSession(id members.SessionID) error
+	CheckMember(id rooms.UserID) error
 }
 
 // Authenticator checks the bearer tokens of the REST API and of
@@ -68,9 +72,10 @@ func NewAuthenticator(tokens *Tokens, sessions SessionChecker, devTokens bool) *
 var errDevTokensOff = fmt.Errorf("%w: a development sign-in token, and the development sign-in is off", ErrTokenInvalid)
 
 // Authenticate returns who token names. Its errors wrap ErrTokenExpired,
-// ErrTokenInvalid, members.ErrSessionRevoked (signed out), or
-// members.ErrUnavailable (revocations could not be read lately, so no
-// session token can be vouched for).
+// ErrTokenInvalid, members.ErrAccountDeleted (the member deleted their
+// account: every token of theirs is refused, a development one too),
+// members.ErrSessionRevoked (signed out), or members.ErrUnavailable
+// (revocations could not be read lately, so no token can be vouched for).
 func (a *Authenticator) Authenticate(token string) (Principal, error) {
 	p, err := a.tokens.Verify(token)
 	if err != nil {
@@ -79,10 +84,16 @@ func (a *Authenticator) Authenticate(token string) (Principal, error) {
 	switch {
 	case p.SessionID == "" && !a.devTokens:
 		return Principal{}, errDevTokensOff
-	case p.SessionID == "":
+	case a.sessions == nil && p.SessionID == "":
 		return p, nil
 	case a.sessions == nil:
 		return Principal{}, fmt.Errorf("%w: no sessions to check it against", ErrTokenInvalid)
+	}
+	if err := a.sessions.CheckMember(p.UserID); err != nil {
+		return Principal{}, err
+	}
+	if p.SessionID == "" {
+		return p, nil
 	}
 	if err := a.sessions.CheckSession(p.SessionID); err != nil {
 		return Principal{}, err

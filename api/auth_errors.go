@@ -27,6 +27,8 @@ const (
 	codeRefreshReused      = "refresh_reused"
 	codeSessionNotFound    = "session_not_found"
 	codeSessionRevoked     = "session_revoked"
+	codeAccountDeleted     = "account_deleted"
+	codeWrongPassword      = "wrong_password"
 )
 
 // membersErrors maps members' sentinels to their answers. Validation and
@@ -55,6 +57,8 @@ var membersErrors = []struct {
 	{members.ErrRefreshReused, http.StatusUnauthorized, codeRefreshReused, "the refresh token was already used, so its session was signed out; sign in again"},
 	{members.ErrSessionNotFound, http.StatusNotFound, codeSessionNotFound, "you have no session with that ID"},
 	{members.ErrSessionRevoked, http.StatusUnauthorized, codeSessionRevoked, "this session was signed out; sign in again"},
+	{members.ErrAccountDeleted, http.StatusUnauthorized, codeAccountDeleted, "this account was deleted"},
+	{members.ErrWrongPassword, http.StatusForbidden, codeWrongPassword, "that is not your password"},
 }
 
 // classifyMembers is classify for members' sentinels.

@@ -29,7 +29,8 @@ func TestEveryMembersErrorHasAnAnswer(t *testing.T) {
 		"ErrWaitlisted": members.ErrWaitlisted, "ErrRateLimited": members.ErrRateLimited,
 		"ErrRefreshInvalid": members.ErrRefreshInvalid, "ErrRefreshReused": members.ErrRefreshReused,
 		"ErrSessionNotFound": members.ErrSessionNotFound, "ErrSessionRevoked": members.ErrSessionRevoked,
-		"ErrUnavailable": members.ErrUnavailable,
+		"ErrUnavailable":    members.ErrUnavailable,
+		"ErrAccountDeleted": members.ErrAccountDeleted, "ErrWrongPassword": members.ErrWrongPassword,
 	}
 	f, err := parser.ParseFile(token.NewFileSet(), "../members/errors.go", nil, 0)
 	if err != nil {

@@ -31,8 +31,11 @@ type testEnv struct {
 	social *members.Social
 	// accounts is the members service over people, on the tokens' clock.
 	accounts *members.Service
-	tokens   *Tokens
-	guests   *GuestTokens
+	// deleter deletes accounts with the members store's erasers and an
+	// eviction from the room.
+	deleter *members.Deleter
+	tokens  *Tokens
+	guests  *GuestTokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
 	clock *testClock
@@ -173,9 +176,17 @@ func newTestEnvWith(t *testing.T, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	e.accounts = newTestAccounts(t, people, e.clock)
+	evict := members.Eraser{Name: "rooms: leave the room", Erase: func(ctx context.Context, u rooms.UserID, _ time.Time) error {
+		return e.svc.Evict(ctx, u, rooms.ReasonAccountDeleted)
+	}}
+	e.deleter, err = members.NewDeleter(members.DeleterParams{Accounts: e.accounts, Erasers: append(people.Erasers(), evict)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := Params{
 		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Members: e.accounts, Now: e.clock.Now, Export: exporter,
-		Social: e.social, Guests: e.guests,
+		Deletion: e.deleter,
+		Social:   e.social, Guests: e.guests,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -38,6 +39,11 @@ func withEveryPart(p *Params) {
 	p.Nodes = stubNodes{}
 	if p.Export == nil {
 		p.Export = exporterFunc(func(context.Context, rooms.UserID, io.Writer) error { return nil })
+	}
+	if p.Deletion == nil {
+		p.Deletion = deleterFunc(func(context.Context, members.DeleteRequest) (members.DeleteResult, error) {
+			return members.DeleteResult{}, nil
+		})
 	}
 }
 

@@ -69,6 +69,9 @@ type Params struct {
 	// Export writes members' data exports, GET /api/v1/me/export. nil
 	// means not mounted.
 	Export Exporter
+	// Deletion deletes members' own accounts, DELETE /api/v1/me. nil
+	// means not mounted.
+	Deletion AccountDeleter
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
@@ -189,6 +192,9 @@ func NewHandler(p Params) http.Handler {
 					s.signedInAccountRoutes(r)
 				}
 				r.Get("/me", s.me)
+				if p.Deletion != nil {
+					r.Delete("/me", s.deleteMe(p.Deletion))
+				}
 				if p.Nodes != nil {
 					r.Get("/nodes", s.nodes(p.Nodes))
 				}

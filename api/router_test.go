@@ -123,7 +123,7 @@ func TestUnknownEndpointsAndMethods(t *testing.T) {
 		{"DELETE on rooms is method_not_allowed", http.MethodDelete, "/api/v1/rooms", 405, codeMethodNotAllowed, "GET, POST"},
 		{"PUT on a room is method_not_allowed", http.MethodPut, "/api/v1/rooms/" + string(room.ID), 405, codeMethodNotAllowed, "GET"},
 		{"GET on end is method_not_allowed", http.MethodGet, "/api/v1/rooms/" + string(room.ID) + "/end", 405, codeMethodNotAllowed, "POST"},
-		{"POST on me is method_not_allowed", http.MethodPost, "/api/v1/me", 405, codeMethodNotAllowed, "GET"},
+		{"POST on me is method_not_allowed", http.MethodPost, "/api/v1/me", 405, codeMethodNotAllowed, "GET, DELETE"},
 		{"GET on dev sign-in is method_not_allowed", http.MethodGet, "/api/v1/auth/dev", 405, codeMethodNotAllowed, "POST"},
 		{"POST on healthz is method_not_allowed", http.MethodPost, "/healthz", 405, codeMethodNotAllowed, "GET"},
 		{"DELETE on readyz is method_not_allowed", http.MethodDelete, "/readyz", 405, codeMethodNotAllowed, "GET"},

@@ -63,7 +63,8 @@ type Eraser struct {
 	Columns []MemberColumn
 	// Erase erases what the store keeps about user, as of now. It must be
 	// idempotent, and safe to run on an account whose data is already
-	// gone.
+	// gone. nil when every one of Columns is Kept: the eraser then only
+	// declares what stays.
 	Erase func(ctx context.Context, user rooms.UserID, now time.Time) error
 }
 
@@ -120,14 +121,19 @@ func NewDeleter(p DeleterParams) (*Deleter, error) {
 	}
 	seen := map[string]bool{}
 	for _, e := range p.Erasers {
-		if e.Name == "" || e.Erase == nil || seen[e.Name] {
-			return nil, fmt.Errorf("eraser %q: needs a unique name and Erase", e.Name)
+		if e.Name == "" || seen[e.Name] {
+			return nil, fmt.Errorf("eraser %q: needs a unique name", e.Name)
 		}
 		seen[e.Name] = true
+		erases := len(e.Columns) == 0
 		for _, c := range e.Columns {
 			if c.Table == "" || c.Column == "" || (c.Fate != Erased && c.Fate != Kept) || (c.Fate == Kept && c.Why == "") {
 				return nil, fmt.Errorf("eraser %q: column %s.%s needs a fate, and a kept one a reason", e.Name, c.Table, c.Column)
 			}
+			erases = erases || c.Fate == Erased
+		}
+		if e.Erase == nil && erases {
+			return nil, fmt.Errorf("eraser %q: erases, so needs Erase", e.Name)
 		}
 	}
 	settle := p.Settle
@@ -181,6 +187,9 @@ func (d *Deleter) erase(ctx context.Context, user rooms.UserID) error {
 	for _, e := range d.erasers {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
+		}
+		if e.Erase == nil {
+			continue
 		}
 		if err := e.Erase(ctx, user, now); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Name, err))

@@ -314,11 +314,12 @@ func TestNewDeleterRefusesBadErasers(t *testing.T) {
 	f := newSvc(t, nil)
 	noop := func(context.Context, rooms.UserID, time.Time) error { return nil }
 	for name, es := range map[string][]Eraser{
-		"no name":        {{Erase: noop}},
-		"no func":        {{Name: "x"}},
-		"twice the name": {{Name: "x", Erase: noop}, {Name: "x", Erase: noop}},
-		"no fate":        {{Name: "x", Erase: noop, Columns: []MemberColumn{{Table: "t", Column: "c"}}}},
-		"kept, no why":   {{Name: "x", Erase: noop, Columns: []MemberColumn{{Table: "t", Column: "c", Fate: Kept}}}},
+		"no name":         {{Erase: noop}},
+		"no func":         {{Name: "x"}},
+		"erases, no func": {{Name: "x", Columns: []MemberColumn{{Table: "t", Column: "c", Fate: Erased}}}},
+		"twice the name":  {{Name: "x", Erase: noop}, {Name: "x", Erase: noop}},
+		"no fate":         {{Name: "x", Erase: noop, Columns: []MemberColumn{{Table: "t", Column: "c"}}}},
+		"kept, no why":    {{Name: "x", Erase: noop, Columns: []MemberColumn{{Table: "t", Column: "c", Fate: Kept}}}},
 	} {
 		if _, err := NewDeleter(DeleterParams{Accounts: f.svc, Erasers: es}); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -326,5 +327,9 @@ func TestNewDeleterRefusesBadErasers(t *testing.T) {
 	}
 	if _, err := NewDeleter(DeleterParams{}); err == nil {
 		t.Error("accepted no service")
+	}
+	keeps := Eraser{Name: "keeps", Columns: []MemberColumn{{Table: "t", Column: "c", Fate: Kept, Why: "history"}}}
+	if _, err := NewDeleter(DeleterParams{Accounts: f.svc, Erasers: []Eraser{keeps}}); err != nil {
+		t.Errorf("an eraser that only declares what it keeps: %v", err)
 	}
 }

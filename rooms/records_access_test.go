@@ -184,6 +184,39 @@ func testAccessRecords(t *testing.T, open func(t *testing.T) RoomRecords) {
 		}
 	})
 
+	t.Run("withdrawing a member's invitations leaves the ones they gave and everyone else's", func(t *testing.T) {
+		st := open(t)
+		ctx := t.Context()
+		host := createMember(t, st, "Host", recordsEpoch)
+		ann := createMember(t, st, "Ann", recordsEpoch)
+		bob := createMember(t, st, "Bob", recordsEpoch)
+		r1 := createRoom(t, st, host, "One", recordsEpoch)
+		r2 := createRoom(t, st, host, "Two", recordsEpoch)
+		for _, inv := range []Invitee{
+			{Room: r1.ID, Member: ann.ID, InvitedBy: host.ID, At: recordsEpoch},
+			{Room: r2.ID, Member: ann.ID, InvitedBy: host.ID, At: recordsEpoch},
+			{Room: r1.ID, Member: bob.ID, InvitedBy: host.ID, At: recordsEpoch},
+			// Ann, a moderator, let Bob into room two.
+			{Room: r2.ID, Member: bob.ID, InvitedBy: ann.ID, At: recordsEpoch},
+		} {
+			if err := st.AddInvitee(ctx, inv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 { // again: nothing left, nothing wrong
+			if err := st.RemoveInvitationsOf(ctx, ann.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := st.InvitationsOf(ctx, ann.ID, InviteeCursor{}, 10); err != nil || len(got) != 0 {
+			t.Errorf("Ann's invitations = %+v, %v; want none", got, err)
+		}
+		got, err := st.InvitationsOf(ctx, bob.ID, InviteeCursor{}, 10)
+		if err != nil || len(got) != 2 {
+			t.Errorf("Bob's invitations = %+v, %v; want both, one of them given by Ann", got, err)
+		}
+	})
+
 	t.Run("every access method fails with the context's error once it is cancelled", func(t *testing.T) {
 		st := open(t)
 		host := createMember(t, st, "Host", recordsEpoch)
@@ -195,10 +228,11 @@ func testAccessRecords(t *testing.T, open func(t *testing.T) RoomRecords) {
 			"AddInvitee": func() error {
 				return st.AddInvitee(ctx, Invitee{Room: r.ID, Member: host.ID, InvitedBy: host.ID, At: recordsEpoch})
 			},
-			"RemoveInvitee": func() error { return st.RemoveInvitee(ctx, r.ID, host.ID) },
-			"IsInvitee":     func() error { _, err := st.IsInvitee(ctx, r.ID, host.ID); return err },
-			"Invitees":      func() error { _, err := st.Invitees(ctx, r.ID, InviteeCursor{}, 1); return err },
-			"InvitationsOf": func() error { _, err := st.InvitationsOf(ctx, host.ID, InviteeCursor{}, 1); return err },
+			"RemoveInvitee":       func() error { return st.RemoveInvitee(ctx, r.ID, host.ID) },
+			"IsInvitee":           func() error { _, err := st.IsInvitee(ctx, r.ID, host.ID); return err },
+			"Invitees":            func() error { _, err := st.Invitees(ctx, r.ID, InviteeCursor{}, 1); return err },
+			"InvitationsOf":       func() error { _, err := st.InvitationsOf(ctx, host.ID, InviteeCursor{}, 1); return err },
+			"RemoveInvitationsOf": func() error { return st.RemoveInvitationsOf(ctx, host.ID) },
 		} {
 			if err := call(); !errors.Is(err, context.Canceled) {
 				t.Errorf("%s: err = %v, want context.Canceled", name, err)

@@ -127,6 +127,14 @@ func (s *SQLStore) Invitees(ctx context.Context, room RoomID, after InviteeCurso
 	return s.invitees(ctx, inviteesOfRoom, string(room), after, limit)
 }
 
+// RemoveInvitationsOf implements AccessRecords.
+func (s *SQLStore) RemoveInvitationsOf(ctx context.Context, member UserID) error {
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM room_invitees WHERE member_id = $1`, string(member)); err != nil {
+		return failed(fmt.Sprintf("withdraw the invitations of %s", member), err)
+	}
+	return nil
+}
+
 // InvitationsOf implements AccessRecords.
 func (s *SQLStore) InvitationsOf(ctx context.Context, member UserID, after InviteeCursor, limit int) ([]Invitee, error) {
 	return s.invitees(ctx, invitationsOfOne, string(member), after, limit)

@@ -559,3 +559,42 @@ func TestVisibleRoomsAskTheAudienceOncePerBatch(t *testing.T) {
 		t.Errorf("listing asked the Audience %d times, want 2 (who blocks, whom the viewer follows)", n)
 	}
 }
+
+func TestEvictTakesAMemberOutOfTheRoomTheyAreIn(t *testing.T) {
+	f := newAccessFixture(t, ServiceParams{})
+	host, ada, bob := f.member(t, "Host"), f.member(t, "Ada"), f.member(t, "Bob")
+	a := f.roomWith(t, host, "A", VisibilityOpen)
+	log := f.watch(t, a)
+	f.join(t, a, host, NewSessionID())
+	f.join(t, a, ada, NewSessionID())
+	s := NewSessionID()
+	f.join(t, a, bob, s)
+	// Bob's connection dropped: his place is kept for the grace, and
+	// eviction takes it at once all the same.
+	if err := f.Disconnect(t.Context(), a.ID, bob.ID, s); err != nil {
+		t.Fatal(err)
+	}
+	log.take()
+	for _, m := range []Member{ada, bob} {
+		if err := f.Evict(t.Context(), m.ID, ReasonAccountDeleted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkEventTypes(t, "room A after the evictions", log.take(),
+		"4 participant_left account_deleted", "5 participant_left account_deleted")
+	if p, _, _ := f.Participants(t.Context(), a.ID); len(p) != 1 || p[0].UserID != host.ID {
+		t.Errorf("A holds %+v, want the host alone", p)
+	}
+	for _, m := range []Member{ada, bob} {
+		if w, _ := f.live.Presence(t.Context(), m.ID, f.clock.Now()); !w.IsZero() {
+			t.Errorf("%s's whereabouts after eviction: %+v", m.DisplayName, w)
+		}
+		// Again, or someone in no room: nothing to do.
+		if err := f.Evict(t.Context(), m.ID, ReasonAccountDeleted); err != nil {
+			t.Errorf("evicting %s again: %v", m.DisplayName, err)
+		}
+	}
+	if got := log.take(); len(got) != 0 {
+		t.Errorf("evicting no one sent %v", got)
+	}
+}

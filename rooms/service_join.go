@@ -17,6 +17,10 @@ type RateLimiter interface {
 // member is in one room at a time.
 const ReasonMoved = "moved"
 
+// ReasonAccountDeleted is why someone left a room when their account was
+// deleted.
+const ReasonAccountDeleted = "account_deleted"
+
 // claim makes here the member's whereabouts and returns where they were.
 // Joining a room other than the one the member is in spends one of their
 // joins: a member cannot hop from room to room faster than the limit (the
@@ -74,6 +78,31 @@ func (s *Service) moveOut(ctx context.Context, user UserID, here, prev Whereabou
 			s.log.WarnContext(ctx, "leave after a newer join", "user", user, "room", here.Room, "err", err)
 		}
 	}
+}
+
+// Evict takes a member out of the room they are in, whichever server
+// holds their connection, and forgets their whereabouts, which are what
+// says where they are (one room at a time). Their place is not kept for
+// the reconnect grace: the room's people get participant_left with
+// reason. A member in no room is left alone. For the deletion of an
+// account, which has closed the member's connections first.
+func (s *Service) Evict(ctx context.Context, user UserID, reason string) error {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	w, err := s.live.Presence(ctx, user, now)
+	if err != nil {
+		return fmt.Errorf("evict %s: %w", user, err)
+	}
+	if w.IsZero() {
+		return nil
+	}
+	if err := s.live.Leave(ctx, w.Room, user, w.Session, reason, now, s.limits); err != nil {
+		return fmt.Errorf("evict %s from %s: %w", user, w.Room, err)
+	}
+	if err := s.live.ReleasePresence(ctx, user, w); err != nil {
+		return fmt.Errorf("evict %s: release whereabouts: %w", user, err)
+	}
+	s.log.InfoContext(ctx, "evicted", "user", user, "room", w.Room, "reason", reason)
+	return nil
 }
 
 // renewPresence extends, or records again, the whereabouts of the members

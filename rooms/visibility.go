@@ -90,6 +90,10 @@ type AccessRecords interface {
 	// newest first, after the cursor (ID: the room): for their data
 	// export.
 	InvitationsOf(ctx context.Context, member UserID, after InviteeCursor, limit int) ([]Invitee, error)
+	// RemoveInvitationsOf withdraws every invitation the member holds,
+	// for the deletion of their account. The invitations they gave stay:
+	// they are the invitees' way in, and name them only by ID.
+	RemoveInvitationsOf(ctx context.Context, member UserID) error
 }
 
 // errHidden is what a member who may not see a room is told: that there

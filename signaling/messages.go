@@ -99,6 +99,9 @@ const (
 	// ReasonSignedOut: the sign-in session of the connection's token was
 	// signed out (the close code is 4401).
 	ReasonSignedOut = "signed_out"
+	// ReasonAccountDeleted: the member of the connection deleted their
+	// account (the close code is 4401).
+	ReasonAccountDeleted = "account_deleted"
 )
 
 // maxIDLen bounds the client's message id, which is echoed back.

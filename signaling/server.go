@@ -276,9 +276,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
-	// A sign-out that ran between the check above and the registration
-	// did not see this connection: check again now that SignedOut would.
-	if id.Session != "" {
+	// A sign-out or a deletion that ran between the check above and the
+	// registration did not see this connection: check again now that
+	// SignedOut and AccountsDeleted would. (A guest has no account.)
+	if id.Session != "" || !id.User.IsGuest() {
 		if _, err := s.auth.Authenticate(token); err != nil {
 			s.refuse(ctx, ws, CodeUnauthorized, "a valid token is required", closeUnauthorized)
 			return
@@ -382,6 +383,29 @@ func (s *Server) SignedOut(authSessions ...string) {
 	for _, sess := range list {
 		sess.log.Info("signed out; closing")
 		sess.kick(ReasonSignedOut, closeUnauthorized)
+	}
+}
+
+// AccountsDeleted closes every connection of the members named, whatever
+// their tokens: each gets goodbye account_deleted and close code 4401. cmd
+// calls it when an account is deleted, here or on another node; the
+// member's place in a room is taken by the deletion itself.
+func (s *Server) AccountsDeleted(users ...rooms.UserID) {
+	gone := make(map[rooms.UserID]bool, len(users))
+	for _, u := range users {
+		gone[u] = true
+	}
+	s.mu.Lock()
+	var list []*session
+	for sess := range s.sessions {
+		if gone[sess.user.User] {
+			list = append(list, sess)
+		}
+	}
+	s.mu.Unlock()
+	for _, sess := range list {
+		sess.log.Info("account deleted; closing")
+		sess.kick(ReasonAccountDeleted, closeUnauthorized)
 	}
 }
 

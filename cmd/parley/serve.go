@@ -128,6 +128,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		}
 		sig.SignedOut(names...)
 	})
+	// A deleted account's connections close too, whatever their tokens.
+	accounts.OnAccountDeleted(func(ids []rooms.UserID) { sig.AccountsDeleted(ids...) })
 	if node != nil {
 		cl.relay = sig.RelayHandler()
 	}
@@ -136,11 +138,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
+	deleter, err := newDeleter(store, accounts, svc, log.With("component", "members"))
+	if err != nil {
+		return err
+	}
 
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Members: accounts, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
-		Export: exporter, Relay: cl.relay, Nodes: cl.nodes,
+		Export: exporter, Deletion: deleter, Relay: cl.relay, Nodes: cl.nodes,
 		Social: social, Guests: guestPasses, GuestLimiter: limits.guests,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
@@ -197,7 +203,19 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		defer t.Stop()
 		accounts.Run(janitorCtx, t.C)
 	}()
-	defer func() { stopJanitor(); <-janitorDone; <-revocationsDone }()
+	// Deletions that failed half way, and each deletion's final erasure,
+	// are finished in the background.
+	erasuresDone := make(chan struct{})
+	go func() {
+		defer close(erasuresDone)
+		if _, err := deleter.FinishPending(janitorCtx); err != nil && janitorCtx.Err() == nil {
+			log.Warn("finish pending erasures", "err", err)
+		}
+		t := time.NewTicker(erasureSweep)
+		defer t.Stop()
+		deleter.Run(janitorCtx, t.C)
+	}()
+	defer func() { stopJanitor(); <-janitorDone; <-revocationsDone; <-erasuresDone }()
 	leave, err := joinCluster(ctx, node, cfg, addrs.BaseURL, media, sig, svc)
 	if err != nil {
 		_ = srv.Close()
@@ -271,7 +289,7 @@ func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus,
 func newAccounts(cfg serveConfig, store members.Store, client *redis.Client, log *slog.Logger) (*members.Service, error) {
 	mc := members.DefaultConfig()
 	mc.InviteQuota, mc.InviteTTL = cfg.InviteQuota, cfg.InviteTTL
-	mc.AccessTTL, mc.RefreshTTL = cfg.AccessTokenTTL, cfg.RefreshTokenTTL
+	mc.AccessTTL, mc.RefreshTTL, mc.DevTokenTTL = cfg.AccessTokenTTL, cfg.RefreshTokenTTL, cfg.TokenTTL
 	mc.SignInPerUser, mc.SignInPerAddress = cfg.SignInPerUser, cfg.SignInPerAddr
 	p := members.ServiceParams{Store: store, Config: mc, Logger: log}
 	if client != nil {
