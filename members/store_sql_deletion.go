@@ -113,7 +113,8 @@ func (s *SQLStore) Erasers() []Eraser {
 			Name: "members: account and profile", Erase: s.eraseAccount,
 			Columns: []MemberColumn{
 				{Table: "accounts", Column: "id", Fate: Kept, Why: "the tombstone: rooms, invites and the moderation log name the member by this ID; every other column is scrubbed"},
-				{Table: "accounts", Column: "invited_by", Fate: Erased, Why: "cleared on the deleted account; another's invited_by naming the deleted member is kept (their history)"},
+				{Table: "accounts", Column: "username", Fate: Kept, Why: "becomes '-' and the ID, which no username can be: the username itself is freed"},
+				{Table: "accounts", Column: "invited_by", Fate: Kept, Why: "cleared on the deleted account; another member's, naming the deleted member as who invited them, is that member's history"},
 				{Table: "instance_bootstrap", Column: "account_id", Fate: Kept, Why: "which ID was the instance's first account; an ID and nothing else"},
 			},
 		},

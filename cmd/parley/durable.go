@@ -16,7 +16,10 @@ import (
 type durable struct {
 	rooms   *rooms.SQLStore
 	members *members.SQLStore
-	close   func() error
+	// roomsDB and membersDB are the databases under them (one and the
+	// same on Postgres), for the tests that read their schemas.
+	roomsDB, membersDB *sqldb.DB
+	close              func() error
 }
 
 // openDurable chooses where durable data lives: one Postgres database,
@@ -65,7 +68,7 @@ func openDurable(ctx context.Context, cfg serveConfig) (*durable, error) {
 		_ = closeAll()
 		return nil, err
 	}
-	return &durable{rooms: rs, members: ms, close: closeAll}, nil
+	return &durable{rooms: rs, members: ms, roomsDB: roomsDB, membersDB: membersDB, close: closeAll}, nil
 }
 
 // runMigrate is `parley migrate`: it applies the migrations of the
