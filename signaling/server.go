@@ -387,9 +387,10 @@ func (s *Server) SignedOut(authSessions ...string) {
 }
 
 // AccountsDeleted closes every connection of the members named, whatever
-// their tokens: each gets goodbye account_deleted and close code 4401. cmd
-// calls it when an account is deleted, here or on another node; the
-// member's place in a room is taken by the deletion itself.
+// their tokens: each gets goodbye account_deleted and close code 4401, and
+// leaves its room (participant_left account_deleted) rather than keep its
+// place for the reconnect grace. cmd calls it when an account is deleted,
+// here or on another node.
 func (s *Server) AccountsDeleted(users ...rooms.UserID) {
 	gone := make(map[rooms.UserID]bool, len(users))
 	for _, u := range users {
@@ -403,8 +404,10 @@ func (s *Server) AccountsDeleted(users ...rooms.UserID) {
 		}
 	}
 	s.mu.Unlock()
+	reason := rooms.ReasonAccountDeleted
 	for _, sess := range list {
 		sess.log.Info("account deleted; closing")
+		sess.leaving.Store(&reason)
 		sess.kick(ReasonAccountDeleted, closeUnauthorized)
 	}
 }

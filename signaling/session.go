@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -39,6 +40,11 @@ type session struct {
 	// browser refuses candidates that arrive before the description, and an
 	// offer that overtook the answer would look like glare to the client.
 	gate candidateGate
+
+	// leaving, when set, is why the session leaves its room when it ends,
+	// instead of keeping the place for the reconnect grace as a dropped
+	// connection does: its member's account was deleted.
+	leaving atomic.Pointer[string]
 
 	// Owned by loop's goroutine.
 	hub         *hub
@@ -92,8 +98,13 @@ func (s *session) run(ctx context.Context) {
 		MaxMessageBytes: s.srv.cfg.MaxMessageBytes,
 	}))
 	s.loop(ctx)
-	// A dropped connection keeps its place for the reconnect grace.
-	s.leaveRoom(ctx, rooms.ReasonDisconnected)
+	// A dropped connection keeps its place for the reconnect grace,
+	// unless the session was closed for a reason that ends it.
+	reason := rooms.ReasonDisconnected
+	if r := s.leaving.Load(); r != nil {
+		reason = *r
+	}
+	s.leaveRoom(ctx, reason)
 	s.out.close(websocket.StatusNormalClosure, "")
 
 	// Give the writer a bounded time to flush and close, then tear down.

@@ -113,6 +113,17 @@ func (a *API) SignOut(ctx context.Context) error {
 	return a.do(ctx, http.MethodPost, "/api/v1/auth/signout", nil, nil)
 }
 
+// DeleteAccount deletes the account of the access token, confirmed by its
+// password; "" sends none, for an account without one (the development
+// sign-in's). Once it returns nil, the token is refused everywhere.
+func (a *API) DeleteAccount(ctx context.Context, password string) error {
+	var in any
+	if password != "" {
+		in = map[string]string{"password": password}
+	}
+	return a.do(ctx, http.MethodDelete, "/api/v1/me", in, nil)
+}
+
 // NewInvite is an invite just made: its code and sign-up link.
 type NewInvite struct {
 	Invite struct {
