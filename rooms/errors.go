@@ -47,3 +47,20 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, ErrRoomNotFound) }
+
+// Sentinel errors of events, chat and reports.
+var (
+	// ErrEventNotFound means no scheduled room (event) has that ID.
+	ErrEventNotFound = errors.New("event not found")
+	// ErrEventCancelled means the event was cancelled.
+	ErrEventCancelled = errors.New("the event was cancelled")
+	// ErrEventStarted means the event has started: its room is open (or
+	// was).
+	ErrEventStarted = errors.New("the event has started")
+	// ErrMessageNotFound means the room has no chat message with that ID.
+	ErrMessageNotFound = errors.New("chat message not found")
+	// ErrChatDisabled means a moderator turned the room's chat off.
+	ErrChatDisabled = errors.New("chat is turned off in this room")
+	// ErrRateLimited means the member did that too often; try later.
+	ErrRateLimited = errors.New("too many requests")
+)

@@ -43,6 +43,24 @@ type Room struct {
 	CreatedAt time.Time
 	// EndedAt is zero while the room is live.
 	EndedAt time.Time
+	// Cohosts join the room as moderators, as its creator does. Only a
+	// room opened by an event has them (the event's co-hosts).
+	Cohosts []UserID
+	// ChatDisabled is set while a moderator has turned chat off.
+	ChatDisabled bool
+}
+
+// IsHost reports whether u is the room's creator or one of its co-hosts.
+func (r Room) IsHost(u UserID) bool {
+	if u == r.CreatedBy {
+		return true
+	}
+	for _, c := range r.Cohosts {
+		if c == u {
+			return true
+		}
+	}
+	return false
 }
 
 // Live reports whether the room has not ended.
