@@ -50,6 +50,8 @@ func testLive(t *testing.T, open func(t *testing.T) (LiveStore, Bus)) {
 		{"rooms are independent", testLiveRoomsIndependent},
 		{"an event's change can be read from the store when the event arrives", testLiveEventsFollowState},
 		{"Due lists at most as many rooms as asked", testLiveDueLimit},
+		{"co-hosts join as moderators every time, and have no other privilege", testLiveCohosts},
+		{"Participant reads one record, or says why it cannot", testLiveParticipant},
 		{"the store answers Ping", func(t *testing.T, live LiveStore, _ Bus) {
 			if err := live.Ping(t.Context()); err != nil {
 				t.Errorf("Ping: %v", err)

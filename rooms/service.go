@@ -95,7 +95,7 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, descrip
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)
 	}
-	if err := s.live.Open(ctx, r.ID, creator, r.CreatedAt, s.limits); err != nil {
+	if err := s.live.Open(ctx, r.ID, creator, nil, r.CreatedAt, s.limits); err != nil {
 		return Room{}, fmt.Errorf("create room: live state: %w", err)
 	}
 	s.log.InfoContext(ctx, "room created", "room", r.ID, "user", creator)

@@ -90,7 +90,7 @@ func (s *Service) Join(ctx context.Context, id RoomID, user UserID, session Sess
 	if errors.Is(err, ErrRoomNotFound) {
 		// A live record without live state: it was created before this
 		// process (or Redis) started. Open it and try again.
-		if err = s.live.Open(ctx, id, r.CreatedBy, now, s.limits); err == nil {
+		if err = s.live.Open(ctx, id, r.CreatedBy, r.Cohosts, now, s.limits); err == nil {
 			res, err = s.live.Join(ctx, id, p, now, s.limits)
 		}
 	}
@@ -218,7 +218,7 @@ func (s *Service) Recover(ctx context.Context) error {
 			return fmt.Errorf("recover live rooms: %w", err)
 		}
 		for _, r := range list {
-			if err := s.live.Open(ctx, r.ID, r.CreatedBy, now, s.limits); err != nil {
+			if err := s.live.Open(ctx, r.ID, r.CreatedBy, r.Cohosts, now, s.limits); err != nil {
 				return fmt.Errorf("recover room %s: %w", r.ID, err)
 			}
 		}

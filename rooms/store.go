@@ -86,10 +86,11 @@ func DefaultLimits() Limits {
 // Times come from the caller (now), so one clock rules every store.
 type LiveStore interface {
 	// Open starts the live state of a new room, whose creator will be its
-	// first moderator. Its stage counts as empty from now.
-	Open(ctx context.Context, room RoomID, creator UserID, now time.Time, l Limits) error
-	// Join adds p to the room (the creator as moderator, others as
-	// listeners; p.Role is ignored), or hands an existing place to
+	// first moderator; the creator and the co-hosts join as moderators,
+	// every time. Its stage counts as empty from now.
+	Open(ctx context.Context, room RoomID, creator UserID, cohosts []UserID, now time.Time, l Limits) error
+	// Join adds p to the room (the creator and co-hosts as moderators,
+	// others as listeners; p.Role is ignored), or hands an existing place to
 	// p.Session. It returns ErrRoomNotFound, ErrRoomEnded or ErrBlocked.
 	Join(ctx context.Context, room RoomID, p Participant, now time.Time, l Limits) (JoinResult, error)
 	// Leave takes the member out if session still holds the place; it does
@@ -105,6 +106,9 @@ type LiveStore interface {
 	Act(ctx context.Context, room RoomID, a Action, now time.Time, l Limits) error
 	// Snapshot returns the room as it is.
 	Snapshot(ctx context.Context, room RoomID) (Snapshot, error)
+	// Participant returns one participant's record: ErrNotParticipant when
+	// they are not in the room, ErrRoomEnded or ErrRoomNotFound.
+	Participant(ctx context.Context, room RoomID, user UserID) (Participant, error)
 	// Counts returns the room's head counts.
 	Counts(ctx context.Context, room RoomID) (Counts, error)
 	// End drops the room's live state, emits room_ended and keeps a
