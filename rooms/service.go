@@ -21,6 +21,9 @@ type Service struct {
 	limits  Limits
 	now     func() time.Time
 	log     *slog.Logger
+	// data is what happens around rooms: events, history, chat, the
+	// moderation log and reports (data_service.go).
+	data roomData
 }
 
 // ServiceParams are NewService's dependencies. Live and Bus are usually
@@ -34,6 +37,13 @@ type ServiceParams struct {
 	Limits  Limits
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Data, ChatLimiter, ChatRate and Follows: see data_service.go. A
+	// nil Data leaves events, history, chat, the moderation log and
+	// reports out.
+	Data        DataRecords
+	ChatLimiter ChatLimiter
+	ChatRate    ChatRate
+	Follows     Follows
 }
 
 // NewService returns a Service over the given stores.
@@ -48,6 +58,7 @@ func NewService(p ServiceParams) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.data = newRoomData(p)
 	return s
 }
 

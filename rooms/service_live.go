@@ -30,6 +30,7 @@ func (s *Service) EndRoom(ctx context.Context, actor UserID, id RoomID) (Room, e
 	if err != nil {
 		return Room{}, err
 	}
+	s.logMod(ctx, ModAction{Room: id, Actor: actor, Kind: ModRoomEnded})
 	s.log.InfoContext(ctx, "room ended", "room", id, "user", actor)
 	return s.withHost(ctx, ended, nil)
 }
@@ -97,6 +98,7 @@ func (s *Service) Join(ctx context.Context, id RoomID, user UserID, session Sess
 	if err != nil {
 		return Joined{}, fmt.Errorf("join %s: %w", id, err)
 	}
+	s.afterJoin(id, res, now)
 	return Joined{Room: r, Self: res.Participant, Snapshot: res.Snapshot}, nil
 }
 
@@ -144,9 +146,11 @@ func (s *Service) Act(ctx context.Context, id RoomID, a Action) error {
 	if a.Kind.NeedsTarget() && a.Target == "" {
 		return &ValidationError{Field: "user_id", Reason: "is required for " + string(a.Kind)}
 	}
-	if err := s.live.Act(ctx, id, a, s.now().UTC().Truncate(time.Millisecond), s.limits); err != nil {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.live.Act(ctx, id, a, now, s.limits); err != nil {
 		return fmt.Errorf("room %s: %w", id, err)
 	}
+	s.afterAct(ctx, id, a, now)
 	return nil
 }
 
@@ -173,6 +177,7 @@ func (s *Service) Run(ctx context.Context, ticks <-chan time.Time) {
 	for {
 		select {
 		case <-ctx.Done():
+			s.flushOnStop(ctx)
 			return
 		case <-ticks:
 			s.Sweep(ctx)
@@ -184,6 +189,7 @@ func (s *Service) Run(ctx context.Context, ticks <-chan time.Time) {
 func (s *Service) Sweep(ctx context.Context) {
 	// Milliseconds, like every time the stores keep (Redis keeps ms).
 	now := s.now().UTC().Truncate(time.Millisecond)
+	s.flushHistory(ctx)
 	due, err := s.live.Due(ctx, now, 256)
 	if err != nil {
 		s.log.WarnContext(ctx, "find rooms due", "err", err)

@@ -200,6 +200,13 @@ const (
 	// EventSessionReplaced tells whichever process holds
 	// Participant.Session that a newer session took its place.
 	EventSessionReplaced EventType = "session_replaced"
+	// Chat (chat_service.go): a message (Event.Chat), a deletion
+	// (Event.Chat's ID and Seq, Event.By) and chat turned on or off
+	// (Event.ChatEnabled, Event.By). They carry no room seq: chat has its
+	// own order, ChatMessage.Seq.
+	EventChatMessage  EventType = "chat_message"
+	EventChatDeleted  EventType = "chat_deleted"
+	EventChatSettings EventType = "chat_settings"
 )
 
 // Cause says why a participant record changed.
@@ -244,6 +251,10 @@ type Event struct {
 	Blocked bool
 	// HandsEnabled goes with room_updated.
 	HandsEnabled bool
+	// Chat goes with chat_message and chat_deleted; ChatEnabled with
+	// chat_settings.
+	Chat        ChatMessage
+	ChatEnabled bool
 	// Audience marks changes that concern only the audience (listeners
 	// joining, leaving, raising or lowering hands), which clients get in
 	// batches; everything else goes out at once.
