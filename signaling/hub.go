@@ -30,6 +30,10 @@ type hub struct {
 	// is a few messages a second per client, not a million in all.
 	batch []numbered
 	refs  int // sessions holding the hub, guarded by the server's mu
+	// chatOff is the room's chat switch as the last chat_settings event
+	// left it, once one came (chatKnown): fresher than the record a
+	// session read when it joined, and what a resync reports.
+	chatOff, chatKnown bool
 
 	unsubscribe func()
 }
@@ -109,6 +113,10 @@ func (h *hub) activate(s *session, j rooms.Joined, stageCap int) {
 		Room: rooms.RoomView{Room: j.Room, Counts: countOf(j.Participants)}.JSON(),
 		Self: j.Self.JSON(), Participants: make([]rooms.ParticipantJSON, len(j.Participants)),
 		Speaking: make([]rooms.UserID, 0, len(h.speaking)), HandsEnabled: j.HandsEnabled, StageCap: stageCap,
+		ChatEnabled: !j.Room.ChatDisabled,
+	}
+	if h.chatKnown {
+		p.ChatEnabled = !h.chatOff
 	}
 	for i, pt := range j.Participants {
 		p.Participants[i] = pt.JSON()
@@ -215,6 +223,8 @@ func (h *hub) onEvent(ev rooms.Event) {
 		if local != nil {
 			kick = append(kick, local)
 		}
+	case rooms.EventChatSettings:
+		h.chatOff, h.chatKnown = !ev.ChatEnabled, true
 	case rooms.EventRoomEnded:
 		clear(h.speaking)
 		for s := range h.members {

@@ -114,6 +114,9 @@ type Params struct {
 	Media  Media
 	Auth   Authenticator
 	Logger *slog.Logger
+	// Chat serves the chat messages; nil means Rooms, if it implements
+	// Chat (rooms.Service does), else chat answers internal.
+	Chat Chat
 }
 
 // Server accepts signaling WebSockets. Its zero value is not usable; call
@@ -121,6 +124,7 @@ type Params struct {
 type Server struct {
 	cfg   Config
 	rooms Rooms
+	chat  Chat
 	media Media
 	auth  Authenticator
 	log   *slog.Logger
@@ -147,8 +151,11 @@ func NewServer(p Params) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if p.Chat == nil {
+		p.Chat, _ = p.Rooms.(Chat)
+	}
 	s := &Server{
-		cfg: p.Config, rooms: p.Rooms, media: p.Media, auth: p.Auth, log: log,
+		cfg: p.Config, rooms: p.Rooms, chat: p.Chat, media: p.Media, auth: p.Auth, log: log,
 		hubs: make(map[rooms.RoomID]*hub), sessions: make(map[*session]struct{}),
 		maintained: make(chan struct{}),
 	}
