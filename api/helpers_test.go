@@ -96,6 +96,7 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 	t.Cleanup(func() { _ = bus.Close() })
 	e.svc = rooms.NewService(rooms.ServiceParams{
 		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
+		Data: db,
 	})
 	e.tokens = newTestTokens(t, e.clock)
 	p := Params{

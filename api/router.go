@@ -55,6 +55,15 @@ type Params struct {
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
+	// Events, Chat and Records serve events, chat, room history, the
+	// moderation log and reports (events.go, chat.go, reports.go). nil
+	// means Rooms, which rooms.Service is; a Rooms that is not one of them
+	// leaves those routes out. Admins says who may read reports; nil
+	// means nobody.
+	Events  EventService
+	Chat    ChatService
+	Records RecordService
+	Admins  Admins
 }
 
 // restTimeout bounds each REST request. Every one of them is a few store
@@ -67,6 +76,11 @@ type server struct {
 	tokens *Tokens
 	ready  func(ctx context.Context) error
 	log    *slog.Logger
+
+	events  EventService
+	chat    ChatService
+	records RecordService
+	admins  Admins
 }
 
 // NewHandler returns the HTTP handler of the whole server: the REST API,
@@ -81,7 +95,16 @@ func NewHandler(p Params) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{rooms: p.Rooms, tokens: p.Tokens, ready: p.Ready, log: log}
+	s := &server{rooms: p.Rooms, tokens: p.Tokens, ready: p.Ready, log: log, events: p.Events, chat: p.Chat, records: p.Records, admins: p.Admins}
+	if s.events == nil {
+		s.events, _ = p.Rooms.(EventService)
+	}
+	if s.chat == nil {
+		s.chat, _ = p.Rooms.(ChatService)
+	}
+	if s.records == nil {
+		s.records, _ = p.Rooms.(RecordService)
+	}
 
 	r := chi.NewRouter()
 	// No RealIP: it believes X-Forwarded-For and X-Real-IP from anyone.
@@ -127,6 +150,7 @@ func NewHandler(p Params) http.Handler {
 				for _, rt := range stageRoutes {
 					r.Method(rt.method, "/rooms/{id}"+rt.path, s.act(rt))
 				}
+				s.mountRoomData(r)
 			})
 		})
 	})

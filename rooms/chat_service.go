@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -30,6 +31,17 @@ func (s *Service) SendChat(ctx context.Context, room RoomID, author UserID, body
 		return ChatMessage{}, err
 	}
 	p, err := s.live.Participant(ctx, room, author)
+	if errors.Is(err, ErrRoomNotFound) {
+		// No live state: either no such room, or a live one nobody has
+		// joined since this process (or Redis) started. The record says.
+		switch r, rerr := s.rooms.Room(ctx, room); {
+		case rerr != nil:
+		case !r.Live():
+			err = fmt.Errorf("room %s: %w", room, ErrRoomEnded)
+		default:
+			err = fmt.Errorf("%s: %w", author, ErrNotParticipant)
+		}
+	}
 	if err != nil {
 		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
 	}

@@ -9,12 +9,13 @@ import (
 )
 
 // EventInput is what a host gives to schedule an event, or to edit one:
-// for an edit, nil fields are left as they are. Cohosts are member IDs as
-// the client sent them.
+// for an edit, nil fields are left as they are. StartsAt is RFC 3339 and
+// Cohosts are member IDs, as the client sent them: checking them is the
+// service's, with every other field.
 type EventInput struct {
 	Title       *string
 	Description *string
-	StartsAt    *time.Time
+	StartsAt    *string
 	Cohosts     *[]string
 }
 
@@ -39,8 +40,11 @@ func (s *Service) applyEventInput(ctx context.Context, e ScheduledEvent, in Even
 		e.Description = d
 	}
 	if in.StartsAt != nil {
-		t := in.StartsAt.UTC().Truncate(time.Millisecond)
+		t, err := time.Parse(time.RFC3339Nano, *in.StartsAt)
+		t = t.UTC().Truncate(time.Millisecond)
 		switch {
+		case err != nil:
+			errs = append(errs, &ValidationError{Field: "starts_at", Reason: "must be a time in RFC 3339 form, such as 2026-11-21T18:00:00Z"})
 		case t.IsZero():
 			errs = append(errs, &ValidationError{Field: "starts_at", Reason: "is required"})
 		case !t.After(now):

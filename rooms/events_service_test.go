@@ -12,6 +12,9 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// at is a start time as a client sends it.
+func at(t time.Time) *string { return ptr(t.Format(time.RFC3339Nano)) }
+
 // fieldsOf lists the fields of every ValidationError joined in err.
 func fieldsOf(err error) []string {
 	var out []string
@@ -39,7 +42,7 @@ func TestEventLifecycle(t *testing.T) {
 	host, co, fan, other := f.member(t, "Host"), f.member(t, "Co"), f.member(t, "Fan"), f.member(t, "Other")
 	starts := f.ms().Add(24 * time.Hour)
 	e, err := f.CreateEvent(t.Context(), host.ID, EventInput{
-		Title: ptr(" Launch day "), Description: ptr("We ship\nit"), StartsAt: ptr(starts.Add(500 * time.Microsecond)),
+		Title: ptr(" Launch day "), Description: ptr("We ship\nit"), StartsAt: at(starts.Add(500 * time.Microsecond)),
 		Cohosts: ptr([]string{string(co.ID)}),
 	})
 	if err != nil {
@@ -51,7 +54,7 @@ func TestEventLifecycle(t *testing.T) {
 	}
 
 	// Listed for everyone, soonest first, with each viewer's RSVP.
-	later, err := f.CreateEvent(t.Context(), other.ID, EventInput{Title: ptr("Later"), StartsAt: ptr(starts.Add(time.Hour))})
+	later, err := f.CreateEvent(t.Context(), other.ID, EventInput{Title: ptr("Later"), StartsAt: at(starts.Add(time.Hour))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,7 @@ func TestEventLifecycle(t *testing.T) {
 func TestEventRoomKeepsItsCohostsAfterARestart(t *testing.T) {
 	f := newDataFixture(t, nil)
 	host, co := f.member(t, "Host"), f.member(t, "Co")
-	e, err := f.CreateEvent(t.Context(), host.ID, EventInput{Title: ptr("Long"), StartsAt: ptr(f.ms().Add(time.Hour)), Cohosts: ptr([]string{string(co.ID)})})
+	e, err := f.CreateEvent(t.Context(), host.ID, EventInput{Title: ptr("Long"), StartsAt: at(f.ms().Add(time.Hour)), Cohosts: ptr([]string{string(co.ID)})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,14 +173,15 @@ func TestEventInputIsCheckedWhole(t *testing.T) {
 	}{
 		"nothing": {EventInput{}, []string{"title", "starts_at"}},
 		"every field wrong": {EventInput{
-			Title: ptr(""), Description: ptr(strings.Repeat("d", MaxDescriptionLen+1)), StartsAt: ptr(now.Add(-time.Minute)),
+			Title: ptr(""), Description: ptr(strings.Repeat("d", MaxDescriptionLen+1)), StartsAt: at(now.Add(-time.Minute)),
 			Cohosts: ptr([]string{"usr_nope", string(host.ID), string(co.ID), string(co.ID), string(NewUserID())}),
 		}, []string{"title", "description", "starts_at", "cohosts[0]", "cohosts[1]", "cohosts[3]", "cohosts[4]"}},
-		"a start too far ahead": {EventInput{Title: ptr("t"), StartsAt: ptr(now.Add(MaxEventLead + time.Hour))}, []string{"starts_at"}},
-		"a start now":           {EventInput{Title: ptr("t"), StartsAt: ptr(now)}, []string{"starts_at"}},
-		"a zero start":          {EventInput{Title: ptr("t"), StartsAt: ptr(time.Time{})}, []string{"starts_at"}},
-		"a title of two lines":  {EventInput{Title: ptr("a\nb"), StartsAt: ptr(now.Add(time.Hour))}, []string{"title"}},
-		"too many co-hosts":     {EventInput{Title: ptr("t"), StartsAt: ptr(now.Add(time.Hour)), Cohosts: ptr(make([]string, MaxCohosts+1))}, []string{"cohosts"}},
+		"a start too far ahead":   {EventInput{Title: ptr("t"), StartsAt: at(now.Add(MaxEventLead + time.Hour))}, []string{"starts_at"}},
+		"a start now":             {EventInput{Title: ptr("t"), StartsAt: at(now)}, []string{"starts_at"}},
+		"a zero start":            {EventInput{Title: ptr("t"), StartsAt: at(time.Time{})}, []string{"starts_at"}},
+		"a start that is no time": {EventInput{Title: ptr("t"), StartsAt: ptr("tomorrow")}, []string{"starts_at"}},
+		"a title of two lines":    {EventInput{Title: ptr("a\nb"), StartsAt: at(now.Add(time.Hour))}, []string{"title"}},
+		"too many co-hosts":       {EventInput{Title: ptr("t"), StartsAt: at(now.Add(time.Hour)), Cohosts: ptr(make([]string, MaxCohosts+1))}, []string{"cohosts"}},
 	} {
 		_, err := f.CreateEvent(t.Context(), host.ID, c.in)
 		if !errors.Is(err, ErrInvalid) || !slices.Equal(fieldsOf(err), c.fields) {
@@ -214,7 +218,7 @@ func TestRSVPIsForFollowersWhenFollowsAreKnown(t *testing.T) {
 	f := newDataFixture(t, func(p *ServiceParams) { p.Follows = follows })
 	host, co, fan, stranger := f.member(t, "Host"), f.member(t, "Co"), f.member(t, "Fan"), f.member(t, "Stranger")
 	follows.follows[[2]UserID{fan.ID, co.ID}] = true
-	e, err := f.CreateEvent(t.Context(), host.ID, EventInput{Title: ptr("Fans only"), StartsAt: ptr(f.ms().Add(time.Hour)), Cohosts: ptr([]string{string(co.ID)})})
+	e, err := f.CreateEvent(t.Context(), host.ID, EventInput{Title: ptr("Fans only"), StartsAt: at(f.ms().Add(time.Hour)), Cohosts: ptr([]string{string(co.ID)})})
 	if err != nil {
 		t.Fatal(err)
 	}

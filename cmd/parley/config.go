@@ -43,6 +43,8 @@ type serveConfig struct {
 	RedisURL        string
 	RedisPrefix     string
 	DatabaseURL     string
+	ChatRate        int
+	ChatBurst       int
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -128,6 +130,8 @@ func options() []option {
 			c.StageCap = n
 			return nil
 		}},
+		{"chat-rate", "PARLEY_CHAT_RATE", "30", "how many chat messages a member may send a minute, on average", intSetter(1, 6000, func(c *serveConfig, n int) { c.ChatRate = n })},
+		{"chat-burst", "PARLEY_CHAT_BURST", "5", "how many chat messages a member may send at once, before --chat-rate applies", intSetter(1, 1000, func(c *serveConfig, n int) { c.ChatBurst = n })},
 		{"reconnect-grace", "PARLEY_RECONNECT_GRACE", "30s", "how long someone whose connection dropped keeps their place (role, hand, queue position)", durationSetter(func(c *serveConfig, d time.Duration) { c.ReconnectGrace = d })},
 		{"empty-stage-grace", "PARLEY_EMPTY_STAGE_GRACE", "2m", "how long a room lives with nobody on stage before it ends", durationSetter(func(c *serveConfig, d time.Duration) { c.EmptyStageGrace = d })},
 		{"lease-ttl", "PARLEY_LEASE_TTL", "30s", "how long a participant's place outlives the server holding their connection, if that server dies", durationSetter(func(c *serveConfig, d time.Duration) { c.LeaseTTL = d })},
@@ -181,6 +185,17 @@ func durationSetter(set func(*serveConfig, time.Duration)) func(*serveConfig, st
 			return errors.New("must be positive")
 		}
 		set(c, d)
+		return nil
+	}
+}
+
+func intSetter(lo, hi int, set func(*serveConfig, int)) func(*serveConfig, string) error {
+	return func(c *serveConfig, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a number from %d to %d", lo, hi)
+		}
+		set(c, n)
 		return nil
 	}
 }

@@ -21,7 +21,7 @@ func TestConfigDefaults(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", DataDir: "./data", UDPPort: 7882, TokenTTL: 12 * time.Hour,
 		DevSignIn: true, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
-		RedisPrefix: "parley",
+		RedisPrefix: "parley", ChatRate: 30, ChatBurst: 5,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -59,23 +59,25 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		args []string
 		env  map[string]string
 	}{
-		"port out of range":   {args: []string{"--udp-port", "70000"}},
-		"not an address":      {args: []string{"--http-addr", "8080"}},
-		"not an IP":           {args: []string{"--public-ip", "example.com"}},
-		"short secret":        {env: map[string]string{"PARLEY_TOKEN_SECRET": "short"}},
-		"negative duration":   {args: []string{"--token-ttl", "-1h"}},
-		"bad bool":            {env: map[string]string{"PARLEY_DEV_SIGNIN": "perhaps"}},
-		"bad level":           {args: []string{"--log-level", "loud"}},
-		"bad format":          {args: []string{"--log-format", "xml"}},
-		"cert without key":    {args: []string{"--tls-cert", "c.pem"}},
-		"unknown flag":        {args: []string{"--colour", "red"}},
-		"stray argument":      {args: []string{"extra"}},
-		"empty data dir":      {args: []string{"--data-dir", ""}},
-		"bad udp bind":        {args: []string{"--udp-addr", "nowhere"}},
-		"unparsable duration": {env: map[string]string{"PARLEY_SHUTDOWN_TIMEOUT": "soon"}},
-		"stage cap of zero":   {args: []string{"--stage-cap", "0"}},
-		"not a redis url":     {args: []string{"--redis-url", "http://example.com"}},
-		"bad redis prefix":    {args: []string{"--redis-prefix", "a{b}"}},
+		"port out of range":       {args: []string{"--udp-port", "70000"}},
+		"not an address":          {args: []string{"--http-addr", "8080"}},
+		"not an IP":               {args: []string{"--public-ip", "example.com"}},
+		"short secret":            {env: map[string]string{"PARLEY_TOKEN_SECRET": "short"}},
+		"negative duration":       {args: []string{"--token-ttl", "-1h"}},
+		"bad bool":                {env: map[string]string{"PARLEY_DEV_SIGNIN": "perhaps"}},
+		"bad level":               {args: []string{"--log-level", "loud"}},
+		"bad format":              {args: []string{"--log-format", "xml"}},
+		"cert without key":        {args: []string{"--tls-cert", "c.pem"}},
+		"unknown flag":            {args: []string{"--colour", "red"}},
+		"stray argument":          {args: []string{"extra"}},
+		"empty data dir":          {args: []string{"--data-dir", ""}},
+		"bad udp bind":            {args: []string{"--udp-addr", "nowhere"}},
+		"unparsable duration":     {env: map[string]string{"PARLEY_SHUTDOWN_TIMEOUT": "soon"}},
+		"stage cap of zero":       {args: []string{"--stage-cap", "0"}},
+		"not a redis url":         {args: []string{"--redis-url", "http://example.com"}},
+		"bad redis prefix":        {args: []string{"--redis-prefix", "a{b}"}},
+		"chat rate of zero":       {args: []string{"--chat-rate", "0"}},
+		"chat burst not a number": {env: map[string]string{"PARLEY_CHAT_BURST": "lots"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := loadServeConfig(tc.args, env(tc.env), io.Discard); err == nil {

@@ -57,13 +57,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		return err
 	}
 
-	live, bus, closeLive, err := openLive(ctx, cfg)
+	live, bus, chatLimit, closeLive, err := openLive(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeLive()
 	svc := rooms.NewService(rooms.ServiceParams{
 		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
+		Data: store.rooms, ChatLimiter: chatLimit,
 		Limits: rooms.Limits{
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
@@ -98,6 +99,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Admins: memberAdmins{store.members},
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {
@@ -182,27 +184,29 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	return nil
 }
 
-// openLive chooses where live state and events live: in this process (the
-// default, for one machine) or in Redis, shared by every process that
-// points at it. This is the one place that chooses.
-func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, func(), error) {
+// openLive chooses where live state, events and the chat limit live: in
+// this process (the default, for one machine) or in Redis, shared by every
+// process that points at it. This is the one place that chooses.
+func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, rooms.ChatLimiter, func(), error) {
+	chatRate := rooms.ChatRate{PerMinute: cfg.ChatRate, Burst: cfg.ChatBurst}
 	if cfg.RedisURL == "" {
 		bus := rooms.NewMemoryBus()
-		return rooms.NewMemoryLive(bus), bus, func() { _ = bus.Close() }, nil
+		return rooms.NewMemoryLive(bus), bus, rooms.NewMemoryChatLimiter(chatRate), func() { _ = bus.Close() }, nil
 	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("redis url: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("redis url: %w", err)
 	}
 	client := redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
 		_ = client.Close()
-		return nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+		return nil, nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
 	}
 	live := rooms.NewRedisLive(client, cfg.RedisPrefix)
-	return live, live, func() { _ = live.Close(); _ = client.Close() }, nil
+	limit := rooms.NewRedisChatLimiter(client, cfg.RedisPrefix, chatRate)
+	return live, live, limit, func() { _ = live.Close(); _ = client.Close() }, nil
 }
 
 // browserHost turns a listening address into a host:port a browser can
