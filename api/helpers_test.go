@@ -99,8 +99,12 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 		Data: db,
 	})
 	e.tokens = newTestTokens(t, e.clock)
+	exporter, err := members.NewExporter(nil, people.ExportSections()...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := Params{
-		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true,
+		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Export: exporter,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -244,6 +248,7 @@ type roomOut struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	LoudestN      int        `json:"loudest_n"`
 }
 
 // decodeStrictly decodes body into v and fails on unknown fields, so that

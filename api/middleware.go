@@ -17,7 +17,8 @@ import (
 // isAPIPath reports whether a path belongs to the JSON API rather than to
 // the web client, so that it gets the API's headers and error shape.
 func isAPIPath(path string) bool {
-	return path == "/api" || strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz"
+	return path == "/api" || strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" ||
+		strings.HasPrefix(path, "/internal/")
 }
 
 // securityHeaders sets the headers every response carries. They are set

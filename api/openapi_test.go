@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
+
+	"github.com/parley-audio/parley/rooms"
 )
 
 // withEveryPart sets every optional part of Params, so that the router
@@ -30,7 +34,23 @@ func withEveryPart(p *Params) {
 	p.Signal = stub
 	p.Metrics = stub
 	p.Web = stub
+	p.Relay = stub
+	p.Nodes = stubNodes{}
+	if p.Export == nil {
+		p.Export = exporterFunc(func(context.Context, rooms.UserID, io.Writer) error { return nil })
+	}
 }
+
+// exporterFunc is an Exporter made of a function.
+type exporterFunc func(ctx context.Context, user rooms.UserID, w io.Writer) error
+
+func (f exporterFunc) Export(ctx context.Context, user rooms.UserID, w io.Writer) error {
+	return f(ctx, user, w)
+}
+
+type stubNodes struct{}
+
+func (stubNodes) Nodes(context.Context) ([]rooms.Node, error) { return nil, nil }
 
 // oaDoc is the part of the OpenAPI document that the tests below read.
 // kin-openapi checks the rest.

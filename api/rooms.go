@@ -14,6 +14,7 @@ import (
 type createRoomRequest struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
+	LoudestN    int    `json:"loudest_n"`
 }
 
 type roomListResponse struct {
@@ -45,7 +46,9 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	room, err := s.rooms.CreateRoom(r.Context(), p.UserID, req.Title, req.Description)
+	room, err := s.rooms.CreateRoom(r.Context(), p.UserID, rooms.NewRoom{
+		Title: req.Title, Description: req.Description, LoudestN: req.LoudestN,
+	})
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -107,6 +107,9 @@ func TestBadBodies(t *testing.T) {
 		{"a title of 121 characters fails validation naming it", strings.NewReader(`{"title":"` + strings.Repeat("a", 121) + `"}`), jsonCT, 400, codeValidationFailed, "title"},
 		{"a title of two lines fails validation naming it", strings.NewReader(`{"title":"a\nb"}`), jsonCT, 400, codeValidationFailed, "title"},
 		{"a description of 2001 characters fails validation naming it", strings.NewReader(`{"title":"a","description":"` + strings.Repeat("a", 2001) + `"}`), jsonCT, 400, codeValidationFailed, "description"},
+		{"a loudest_n of -2 fails validation naming it", strings.NewReader(`{"title":"a","loudest_n":-2}`), jsonCT, 400, codeValidationFailed, "loudest_n"},
+		{"a loudest_n of 1001 fails validation naming it", strings.NewReader(`{"title":"a","loudest_n":1001}`), jsonCT, 400, codeValidationFailed, "loudest_n"},
+		{"a loudest_n that is not a number is refused", strings.NewReader(`{"title":"a","loudest_n":"two"}`), jsonCT, 400, codeInvalidRequest, "loudest_n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 type RoomService interface {
 	CreateMember(ctx context.Context, displayName string) (rooms.Member, error)
 	Member(ctx context.Context, id rooms.UserID) (rooms.Member, error)
-	CreateRoom(ctx context.Context, creator rooms.UserID, title, description string) (rooms.Room, error)
+	CreateRoom(ctx context.Context, creator rooms.UserID, n rooms.NewRoom) (rooms.Room, error)
 	Room(ctx context.Context, id rooms.RoomID) (rooms.RoomView, error)
 	Snapshot(ctx context.Context, id rooms.RoomID) (rooms.Snapshot, error)
 	Limits() rooms.Limits
@@ -52,6 +52,9 @@ type Params struct {
 	// Metrics is mounted at GET /metrics (Prometheus text format), without
 	// authentication, like the health checks. nil means not mounted.
 	Metrics http.Handler
+	// Export writes members' data exports, GET /api/v1/me/export. nil
+	// means not mounted.
+	Export Exporter
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
@@ -64,6 +67,11 @@ type Params struct {
 	Chat    ChatService
 	Records RecordService
 	Admins  Admins
+	// Relay serves GET /internal/v1/relay, the node-to-node relay of a
+	// cluster, which authenticates itself with the cluster key; Nodes
+	// serves GET /api/v1/nodes. nil means not mounted (a single node).
+	Relay http.Handler
+	Nodes NodeLister
 }
 
 // restTimeout bounds each REST request. Every one of them is a few store
@@ -128,11 +136,20 @@ func NewHandler(p Params) http.Handler {
 		}
 	})
 
+	if p.Relay != nil {
+		// Outside the deadline, like signaling: it is a WebSocket.
+		r.Method(http.MethodGet, "/internal/v1/relay", p.Relay)
+	}
 	r.Route("/api/v1", func(r chi.Router) {
 		if p.Signal != nil {
 			// Outside the deadline: a WebSocket lives for hours, and the
 			// handler needs the raw ResponseWriter to hijack.
 			r.Method(http.MethodGet, "/signal", p.Signal)
+		}
+		if p.Export != nil {
+			// Outside the REST deadline too: an export streams for as
+			// long as the download takes, under its own bound.
+			r.With(authenticate(p.Tokens, log)).Get("/me/export", s.export(p.Export))
 		}
 		r.Group(func(r chi.Router) {
 			r.Use(withDeadline(restTimeout))
@@ -142,6 +159,9 @@ func NewHandler(p Params) http.Handler {
 			r.Group(func(r chi.Router) {
 				r.Use(authenticate(p.Tokens, log))
 				r.Get("/me", s.me)
+				if p.Nodes != nil {
+					r.Get("/nodes", s.nodes(p.Nodes))
+				}
 				r.Post("/rooms", s.createRoom)
 				r.Get("/rooms", s.listRooms)
 				r.Get("/rooms/{id}", s.getRoom)

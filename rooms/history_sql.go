@@ -98,7 +98,7 @@ func (s *SQLStore) RoomsJoinedBy(ctx context.Context, user UserID, after Cursor,
 	if err := checkStoreLimit("rooms joined", limit); err != nil {
 		return nil, err
 	}
-	const sel = `SELECT r.id, r.title, r.description, r.created_by, r.created_at, r.ended_at, r.cohosts, r.chat_off,
+	const sel = `SELECT r.id, r.title, r.description, r.created_by, r.created_at, r.ended_at, r.loudest_n, r.cohosts, r.chat_off,
 		p.room_id, p.user_id, p.joined_at, p.on_stage_at
 		FROM room_participants p JOIN rooms r ON r.id = p.room_id WHERE p.user_id = $1 `
 	query, args := sel+`ORDER BY p.joined_at DESC, p.room_id DESC LIMIT $2`, []any{string(user), limit}
@@ -112,7 +112,7 @@ func (s *SQLStore) RoomsJoinedBy(ctx context.Context, user UserID, after Cursor,
 		var ended, stage sql.NullInt64
 		var cohosts string
 		var chatOff int64
-		if err := sc.Scan(&a.Room.ID, &a.Room.Title, &a.Room.Description, &a.Room.CreatedBy, &created, &ended, &cohosts, &chatOff,
+		if err := sc.Scan(&a.Room.ID, &a.Room.Title, &a.Room.Description, &a.Room.CreatedBy, &created, &ended, &a.Room.LoudestN, &cohosts, &chatOff,
 			&a.Presence.Room, &a.User, &joined, &stage); err != nil {
 			return Attendance{}, err
 		}

@@ -63,6 +63,23 @@ func testLiveCohosts(t *testing.T, live LiveStore, bus Bus) {
 	}
 }
 
+// testLiveRestoreKeepsCohosts: a room the store lost and a process put
+// back (Restore) keeps its co-hosts.
+func testLiveRestoreKeepsCohosts(t *testing.T, live LiveStore, bus Bus) {
+	r := newLiveRoom(t, live, bus, liveLimits)
+	if err := live.Restore(t.Context(), r.id, r.user("host"), []UserID{r.user("co")}, nil, 7, r.now, r.limits); err != nil {
+		t.Fatal(err)
+	}
+	r.join("listener")
+	r.join("co")
+	if got := r.record("co").Role; got != RoleModerator {
+		t.Errorf("a co-host of a restored room joined as %s, want moderator", got)
+	}
+	if got := r.record("listener").Role; got != RoleListener {
+		t.Errorf("someone else joined a restored room as %s, want listener", got)
+	}
+}
+
 // testLiveParticipant: Participant reads one record, or says why not.
 func testLiveParticipant(t *testing.T, live LiveStore, bus Bus) {
 	r := newLiveRoom(t, live, bus, liveLimits)

@@ -29,6 +29,7 @@ var (
 	redisEnd        = loadRedisScript("end")
 	redisExpire     = loadRedisScript("expire")
 	redisOne        = loadRedisScript("participant")
+	redisRestore    = loadRedisScript("restore")
 )
 
 func loadRedisScript(name string) *redis.Script {

@@ -44,6 +44,7 @@ type redisEvent struct {
 	Blocked      bool              `json:"blocked,omitempty"`
 	HandsEnabled bool              `json:"hands_enabled,omitempty"`
 	Audience     bool              `json:"aud,omitempty"`
+	Node         NodeID            `json:"node,omitempty"`
 	Chat         *redisChat        `json:"chat,omitempty"`
 	ChatEnabled  bool              `json:"chat_enabled,omitempty"`
 }
@@ -124,6 +125,7 @@ func encodeEvent(ev Event) ([]byte, error) {
 	w := redisEvent{
 		Type: ev.Type, Room: ev.Room, Seq: luaInt(ev.Seq), At: luaInt(redisMillis(ev.At)), Cause: ev.Cause, By: ev.By,
 		Speaking: ev.Speaking, Reason: ev.Reason, Blocked: ev.Blocked, HandsEnabled: ev.HandsEnabled, Audience: ev.Audience,
+		Node: ev.Node,
 	}
 	if ev.Participant != (Participant{}) {
 		w.Participant = recordOf(ev.Participant)
@@ -143,6 +145,7 @@ func decodeEvent(b []byte) (Event, error) {
 	ev := Event{
 		Type: w.Type, Room: w.Room, Seq: uint64(w.Seq), At: redisTime(w.At), Cause: w.Cause, By: w.By,
 		Speaking: w.Speaking, Reason: w.Reason, Blocked: w.Blocked, HandsEnabled: w.HandsEnabled, Audience: w.Audience,
+		Node: w.Node,
 	}
 	if w.Participant != nil {
 		ev.Participant = w.Participant.participant()

@@ -52,6 +52,8 @@ func testLive(t *testing.T, open func(t *testing.T) (LiveStore, Bus)) {
 		{"Due lists at most as many rooms as asked", testLiveDueLimit},
 		{"co-hosts join as moderators every time, and have no other privilege", testLiveCohosts},
 		{"Participant reads one record, or says why it cannot", testLiveParticipant},
+		{"a room restored after the store lost it keeps its co-hosts", testLiveRestoreKeepsCohosts},
+		{"after the store lost a room, what the processes hold puts it back and it goes on", testLiveRestore},
 		{"the store answers Ping", func(t *testing.T, live LiveStore, _ Bus) {
 			if err := live.Ping(t.Context()); err != nil {
 				t.Errorf("Ping: %v", err)

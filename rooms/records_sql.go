@@ -74,8 +74,8 @@ func (s *SQLStore) Ping(ctx context.Context) error {
 // CreateRoom implements RoomRecords.
 func (s *SQLStore) CreateRoom(ctx context.Context, r Room) error {
 	_, err := s.db.W.ExecContext(ctx,
-		`INSERT INTO rooms (id, title, description, created_by, created_at, ended_at, cohosts) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		string(r.ID), r.Title, r.Description, string(r.CreatedBy), toMillis(r.CreatedAt), nullMillis(r.EndedAt), joinIDs(r.Cohosts))
+		`INSERT INTO rooms (id, title, description, created_by, created_at, ended_at, loudest_n, cohosts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		string(r.ID), r.Title, r.Description, string(r.CreatedBy), toMillis(r.CreatedAt), nullMillis(r.EndedAt), r.LoudestN, joinIDs(r.Cohosts))
 	if err != nil {
 		return failed(fmt.Sprintf("insert room %s", r.ID), err)
 	}
@@ -84,7 +84,7 @@ func (s *SQLStore) CreateRoom(ctx context.Context, r Room) error {
 
 // roomSelect reads rooms. HostName is the Service's to fill in: names are
 // the members store's.
-const roomSelect = `SELECT r.id, r.title, r.description, r.created_by, r.created_at, r.ended_at, r.cohosts, r.chat_off FROM rooms r `
+const roomSelect = `SELECT r.id, r.title, r.description, r.created_by, r.created_at, r.ended_at, r.loudest_n, r.cohosts, r.chat_off FROM rooms r `
 
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -96,7 +96,7 @@ func scanRoom(sc interface{ Scan(...any) error }) (Room, error) {
 	var ended sql.NullInt64
 	var cohosts string
 	var chatOff int64
-	if err := sc.Scan(&r.ID, &r.Title, &r.Description, &r.CreatedBy, &created, &ended, &cohosts, &chatOff); err != nil {
+	if err := sc.Scan(&r.ID, &r.Title, &r.Description, &r.CreatedBy, &created, &ended, &r.LoudestN, &cohosts, &chatOff); err != nil {
 		return Room{}, err
 	}
 	r.Cohosts, r.ChatDisabled = splitIDs(cohosts), chatOff != 0
@@ -222,4 +222,27 @@ func failed(op string, err error) error {
 // SchemaVersion returns the newest migration applied to the rooms schema.
 func (s *SQLStore) SchemaVersion(ctx context.Context) (int, error) {
 	return s.db.Version(ctx, Migrations.Table)
+}
+
+// RoomsCreatedBy calls fn with every room user created, oldest first, as
+// the rows arrive: a member's data export reads it.
+func (s *SQLStore) RoomsCreatedBy(ctx context.Context, user UserID, fn func(Room) error) error {
+	rows, err := s.db.R.QueryContext(ctx, roomSelect+`WHERE r.created_by = $1 ORDER BY r.created_at, r.id`, string(user))
+	if err != nil {
+		return failed("rooms created by "+string(user), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			return failed("rooms created by "+string(user), err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return failed("rooms created by "+string(user), err)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 type recordsUnderTest interface {
 	RoomRecords
 	roomDataRecords
+	RoomsCreatedBy(ctx context.Context, user UserID, fn func(Room) error) error
 }
 
 // recordsEpoch is an arbitrary, round instant that the suite's times are
@@ -35,7 +36,7 @@ func testRecords(t *testing.T, open func(t *testing.T) recordsUnderTest) {
 		host := createMember(t, st, "Grace", recordsEpoch)
 		r := Room{
 			ID: NewRoomID(), Title: "Compilers at dawn", Description: "line one\n\tline two — ünïcode",
-			CreatedBy: host.ID, CreatedAt: recordsEpoch.Add(1500 * time.Microsecond),
+			CreatedBy: host.ID, CreatedAt: recordsEpoch.Add(1500 * time.Microsecond), LoudestN: 3,
 		}
 		if err := st.CreateRoom(t.Context(), r); err != nil {
 			t.Fatal(err)
@@ -47,6 +48,29 @@ func testRecords(t *testing.T, open func(t *testing.T) recordsUnderTest) {
 		want := r
 		want.CreatedAt = recordsEpoch.Add(time.Millisecond)
 		checkRoom(t, got, want)
+	})
+
+	t.Run("a member's rooms stream oldest first, theirs only", func(t *testing.T) {
+		st := open(t)
+		ada, bob := createMember(t, st, "Ada", recordsEpoch), createMember(t, st, "Bob", recordsEpoch)
+		second := createRoom(t, st, ada, "second", recordsEpoch.Add(2*time.Minute))
+		createRoom(t, st, bob, "not hers", recordsEpoch.Add(time.Minute))
+		first := createRoom(t, st, ada, "first", recordsEpoch.Add(time.Minute))
+		if _, err := st.EndRoom(t.Context(), first.ID, recordsEpoch.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		first.EndedAt = recordsEpoch.Add(time.Hour)
+		var got []Room
+		if err := st.RoomsCreatedBy(t.Context(), ada.ID, func(r Room) error { got = append(got, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		checkRooms(t, got, []Room{first, second})
+		stop := errors.New("stop")
+		n := 0
+		err := st.RoomsCreatedBy(t.Context(), ada.ID, func(Room) error { n++; return stop })
+		if !errors.Is(err, stop) || n != 1 {
+			t.Errorf("an error from fn: got %v after %d calls, want it back after 1", err, n)
+		}
 	})
 
 	t.Run("an unknown room is ErrRoomNotFound", func(t *testing.T) {

@@ -43,6 +43,9 @@ type Room struct {
 	CreatedAt time.Time
 	// EndedAt is zero while the room is live.
 	EndedAt time.Time
+	// LoudestN is how many speakers the room forwards at once, the
+	// loudest by audio level: 0 the server's default, -1 every speaker.
+	LoudestN int
 	// Cohosts join the room as moderators, as its creator does. Only a
 	// room opened by an event has them (the event's co-hosts).
 	Cohosts []UserID

@@ -85,15 +85,32 @@ func (s *Service) Member(ctx context.Context, id UserID) (Member, error) {
 	return m, nil
 }
 
+// NewRoom is what a member gives to open a room. Fields added later keep
+// their zero value's meaning: the instance's default.
+type NewRoom struct {
+	Title       string
+	Description string
+	// LoudestN is how many speakers the room forwards at once, the
+	// loudest by audio level: 0 the server's default, -1 every speaker.
+	LoudestN int
+}
+
+// MaxLoudestN bounds NewRoom.LoudestN: more than a stage can hold means
+// nothing.
+const MaxLoudestN = 1000
+
 // CreateRoom opens a live room whose creator will be its first moderator.
-func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, description string) (Room, error) {
-	t, err := cleanText("title", title, 1, MaxTitleLen, false)
+func (s *Service) CreateRoom(ctx context.Context, creator UserID, n NewRoom) (Room, error) {
+	t, err := cleanText("title", n.Title, 1, MaxTitleLen, false)
 	if err != nil {
 		return Room{}, err
 	}
-	d, err := cleanText("description", description, 0, MaxDescriptionLen, true)
+	d, err := cleanText("description", n.Description, 0, MaxDescriptionLen, true)
 	if err != nil {
 		return Room{}, err
+	}
+	if n.LoudestN < -1 || n.LoudestN > MaxLoudestN {
+		return Room{}, &ValidationError{Field: "loudest_n", Reason: fmt.Sprintf("must be -1 (every speaker), 0 (the server's default) or up to %d", MaxLoudestN)}
 	}
 	host, err := s.members.Member(ctx, creator)
 	if err != nil {
@@ -101,7 +118,7 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, title, descrip
 	}
 	r := Room{
 		ID: NewRoomID(), Title: t, Description: d, CreatedBy: creator, HostName: host.DisplayName,
-		CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+		CreatedAt: s.now().UTC().Truncate(time.Millisecond), LoudestN: n.LoudestN,
 	}
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)

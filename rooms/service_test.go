@@ -78,7 +78,7 @@ func (f serviceFixture) member(t *testing.T, name string) Member {
 
 func (f serviceFixture) room(t *testing.T, host Member, title string) Room {
 	t.Helper()
-	r, err := f.CreateRoom(t.Context(), host.ID, title, "")
+	r, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: title, Description: ""})
 	if err != nil {
 		t.Fatalf("CreateRoom(%q): %v", title, err)
 	}
@@ -175,7 +175,7 @@ func TestServiceMembersAndRooms(t *testing.T) {
 	if m.DisplayName != "Ada" || !m.CreatedAt.Equal(wantTime) || !userIDShape.MatchString(string(m.ID)) {
 		t.Errorf("CreateMember = %+v; want Ada at %v with a fresh ID", m, wantTime)
 	}
-	r, err := f.CreateRoom(t.Context(), m.ID, " Late show ", "  all\nwelcome ")
+	r, err := f.CreateRoom(t.Context(), m.ID, NewRoom{Title: " Late show ", Description: "  all\nwelcome "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestServiceMembersAndRooms(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRoom(t, v.Room, r)
-	if _, err := f.CreateRoom(t.Context(), NewUserID(), "Nobody's", ""); !errors.Is(err, ErrMemberNotFound) {
+	if _, err := f.CreateRoom(t.Context(), NewUserID(), NewRoom{Title: "Nobody's", Description: ""}); !errors.Is(err, ErrMemberNotFound) {
 		t.Errorf("CreateRoom by an unknown member: err = %v, want ErrMemberNotFound", err)
 	}
 	if _, err := f.Room(t.Context(), NewRoomID()); !errors.Is(err, ErrRoomNotFound) {
@@ -711,17 +711,34 @@ func TestServiceValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"an empty title", func() error { _, err := f.CreateRoom(t.Context(), host.ID, "  ", ""); return err }, "title"},
-		{"a title one character too long", func() error {
-			_, err := f.CreateRoom(t.Context(), host.ID, strings.Repeat("t", MaxTitleLen+1), "")
+		{"an empty title", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "  ", Description: ""})
 			return err
 		}, "title"},
-		{"a title on two lines", func() error { _, err := f.CreateRoom(t.Context(), host.ID, "a\nb", ""); return err }, "title"},
+		{"a title one character too long", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: strings.Repeat("t", MaxTitleLen+1), Description: ""})
+			return err
+		}, "title"},
+		{"a title on two lines", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "a\nb", Description: ""})
+			return err
+		}, "title"},
 		{"a description one character too long", func() error {
-			_, err := f.CreateRoom(t.Context(), host.ID, "ok", strings.Repeat("d", MaxDescriptionLen+1))
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", Description: strings.Repeat("d", MaxDescriptionLen+1)})
 			return err
 		}, "description"},
-		{"a description with a NUL", func() error { _, err := f.CreateRoom(t.Context(), host.ID, "ok", "a\x00"); return err }, "description"},
+		{"a description with a NUL", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", Description: "a\x00"})
+			return err
+		}, "description"},
+		{"a loudest_n below -1", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", LoudestN: -2})
+			return err
+		}, "loudest_n"},
+		{"a loudest_n over the most", func() error {
+			_, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: "ok", LoudestN: MaxLoudestN + 1})
+			return err
+		}, "loudest_n"},
 		{"an empty display name", func() error { _, err := f.CreateMember(t.Context(), ""); return err }, "display_name"},
 		{"a display name one character too long", func() error {
 			_, err := f.CreateMember(t.Context(), strings.Repeat("n", MaxDisplayNameLen+1))
@@ -740,7 +757,7 @@ func TestServiceValidation(t *testing.T) {
 	if list, _, err := f.LiveRooms(t.Context(), 0, ""); err != nil || len(list) != 0 {
 		t.Errorf("refused rooms were stored: %+v, %v", list, err)
 	}
-	if _, err := f.CreateRoom(t.Context(), host.ID, strings.Repeat("é", MaxTitleLen), strings.Repeat("d", MaxDescriptionLen)); err != nil {
+	if _, err := f.CreateRoom(t.Context(), host.ID, NewRoom{Title: strings.Repeat("é", MaxTitleLen), Description: strings.Repeat("d", MaxDescriptionLen)}); err != nil {
 		t.Errorf("a title and description at their limits were refused: %v", err)
 	}
 }
@@ -906,7 +923,7 @@ func TestServiceRetriedEndClearsLeftoverLiveState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := svc.CreateRoom(t.Context(), host.ID, "Half-ended", "")
+	r, err := svc.CreateRoom(t.Context(), host.ID, NewRoom{Title: "Half-ended", Description: ""})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,6 +121,17 @@ type LiveStore interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]RoomID, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
+	// Restore puts back what one process knows of a room after the store
+	// lost it (a Redis restarted empty): it opens the room if needed (its
+	// stage empty from now), adds those of ps it lacks with their records
+	// as given (role, mute, hand, invitation; leases from now), and moves
+	// the room's seq past minSeq with a gap of one, so that every client
+	// sees a gap and takes a fresh snapshot; then it emits room_updated.
+	// Several processes restore their own participants in turn, so no
+	// succession runs here: a missing moderator may still be on its way.
+	// It returns ErrRoomEnded for an ended room.
+	// The co-hosts are kept, as Open keeps them, when it opens the room.
+	Restore(ctx context.Context, room RoomID, creator UserID, cohosts []UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error
 }
 
 // Held names a session whose lease the caller renews.
@@ -207,6 +218,10 @@ const (
 	EventChatMessage  EventType = "chat_message"
 	EventChatDeleted  EventType = "chat_deleted"
 	EventChatSettings EventType = "chat_settings"
+	// EventMediaSource tells the processes of a cluster that audio of the
+	// room now enters at Event.Node, so that those with members in the
+	// room relay it from there. Clients never see it.
+	EventMediaSource EventType = "media_source"
 )
 
 // Cause says why a participant record changed.
@@ -255,6 +270,8 @@ type Event struct {
 	// chat_settings.
 	Chat        ChatMessage
 	ChatEnabled bool
+	// Node goes with media_source.
+	Node NodeID
 	// Audience marks changes that concern only the audience (listeners
 	// joining, leaving, raising or lowering hands), which clients get in
 	// batches; everything else goes out at once.

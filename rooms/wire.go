@@ -22,6 +22,8 @@ type RoomJSON struct {
 	Live          bool       `json:"live"`
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
+	// LoudestN: 0 the server's default, -1 every speaker, n the n loudest.
+	LoudestN int `json:"loudest_n"`
 }
 
 // JSON returns the wire shape of the room.
@@ -30,7 +32,7 @@ func (v RoomView) JSON() RoomJSON {
 		ID: v.ID, Title: v.Title, Description: v.Description,
 		CreatedBy: MemberRef{ID: v.CreatedBy, DisplayName: v.HostName},
 		CreatedAt: v.CreatedAt, Live: v.Live(),
-		SpeakerCount: v.Speakers, ListenerCount: v.Listeners,
+		SpeakerCount: v.Speakers, ListenerCount: v.Listeners, LoudestN: v.LoudestN,
 	}
 	if !v.Live() {
 		t := v.EndedAt

@@ -3,6 +3,7 @@ package sfu
 import (
 	"encoding/binary"
 	"sync"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
@@ -16,6 +17,7 @@ import (
 type received struct {
 	mu       sync.Mutex
 	packets  []*rtp.Packet
+	arrived  []time.Time    // when each packet was read
 	levelIDs map[uint8]bool // audio-level extension ID(s) seen
 }
 
@@ -59,11 +61,26 @@ func (c *testClient) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		}
 		r.mu.Lock()
 		r.packets = append(r.packets, pkt)
+		r.arrived = append(r.arrived, time.Now())
 		if levelID != 0 && pkt.GetExtension(levelID) != nil {
 			r.levelIDs[levelID] = true
 		}
 		r.mu.Unlock()
 	}
+}
+
+// arrivals returns what the client received from source id so far, and
+// when each packet arrived.
+func (c *testClient) arrivals(id PeerID) ([]*rtp.Packet, []time.Time) {
+	c.mu.Lock()
+	r := c.streams[string(id)]
+	c.mu.Unlock()
+	if r == nil {
+		return nil, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*rtp.Packet(nil), r.packets...), append([]time.Time(nil), r.arrived...)
 }
 
 // from returns what the client received from source id so far.

@@ -51,6 +51,7 @@ type Peer struct {
 	pc     *webrtc.PeerConnection
 	ops    *opQueue
 
+	relay   bool        // another node's relay connection (relay.go); immutable
 	publish atomic.Bool // may this peer's track be forwarded; read per packet
 	stats   peerCounters
 	created time.Time   // for OnFirstAudio
@@ -224,6 +225,11 @@ func (p *Peer) goLocked(f func()) {
 // onTrack is Pion's callback for a new upstream track (on its goroutine).
 func (p *Peer) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	if track.Kind() != webrtc.RTPCodecTypeAudio {
+		return
+	}
+	if p.relay {
+		// A relay connection only carries tracks to the other node.
+		p.log.Warn("track sent on a relay connection ignored", "ssrc", uint32(track.SSRC()))
 		return
 	}
 	src := newSource(p, track, receiver)

@@ -25,6 +25,10 @@ type RouterParams struct {
 	// Ticks drives speaking evaluation and the loudest-N choice; nil means
 	// a ticker at Config.SpeakingInterval. Tests inject both.
 	Ticks <-chan time.Time
+	// OnSources is called, never under a lock, when a peer's upstream
+	// track starts or ends, or a peer leaves: LocalSources may have
+	// changed. It must not block. nil means nobody listens.
+	OnSources func()
 	// LoudestN is the room's loudest-N setting (see SetLoudestN): n > 0
 	// forwards the n loudest speakers, n < 0 everyone, 0 the SFU's default.
 	LoudestN int
@@ -36,14 +40,16 @@ type Router struct {
 	sfu        *SFU
 	log        *slog.Logger
 	onSpeaking func(PeerID, bool)
+	onSources  func()
 	now        func() time.Time
 	ticks      <-chan time.Time
 	ticker     *time.Ticker // nil when Ticks was injected
 	loudest    atomic.Int64 // RouterParams.LoudestN, or SetLoudestN's
 
-	mu        sync.Mutex // guards peers, sources, published, closed
+	mu        sync.Mutex // guards peers, sources, remote, published, closed
 	peers     map[PeerID]*Peer
 	sources   map[PeerID]*source // each peer's live upstream track
+	remote    map[PeerID]*source // tracks relayed from other nodes (relay.go)
 	published map[PeerID]*source // the subset being forwarded
 	closed    bool
 
@@ -57,10 +63,12 @@ func newRouter(s *SFU, p RouterParams) *Router {
 		sfu:        s,
 		log:        p.Logger,
 		onSpeaking: p.OnSpeaking,
+		onSources:  p.OnSources,
 		now:        p.Now,
 		ticks:      p.Ticks,
 		peers:      make(map[PeerID]*Peer),
 		sources:    make(map[PeerID]*source),
+		remote:     make(map[PeerID]*source),
 		published:  make(map[PeerID]*source),
 		changed:    make(chan struct{}, 1),
 		quit:       make(chan struct{}),
@@ -71,6 +79,9 @@ func newRouter(s *SFU, p RouterParams) *Router {
 	r.loudest.Store(int64(p.LoudestN))
 	if r.onSpeaking == nil {
 		r.onSpeaking = func(PeerID, bool) {}
+	}
+	if r.onSources == nil {
+		r.onSources = func() {}
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -202,6 +213,7 @@ func (r *Router) removePeer(p *Peer) bool {
 	ch := r.refreshLocked(p.id)
 	r.mu.Unlock()
 	r.apply(ch)
+	r.onSources()
 	return true
 }
 
@@ -218,6 +230,7 @@ func (r *Router) addSource(p *Peer, src *source) bool {
 	ch := r.refreshLocked(p.id)
 	r.mu.Unlock()
 	r.apply(ch)
+	r.onSources()
 	return true
 }
 
@@ -230,6 +243,7 @@ func (r *Router) removeSource(src *source) {
 	ch := r.refreshLocked(src.id)
 	r.mu.Unlock()
 	r.apply(ch)
+	r.onSources()
 }
 
 // refresh re-decides whether id's track is published, after its
@@ -250,13 +264,21 @@ type publication struct {
 }
 
 // refreshLocked publishes id's track if the peer is present, allowed to
-// publish and has a track, and unpublishes it otherwise.
+// publish and has a track, and unpublishes it otherwise. A track relayed
+// from another node is published when no local peer has the ID: there,
+// the speaker's own node applied the permission before relaying it.
 func (r *Router) refreshLocked(id PeerID) publication {
 	p := r.peers[id]
 	src := r.sources[id]
 	want := (*source)(nil)
-	if p != nil && src != nil && p.publish.Load() && !r.closed {
-		want = src
+	switch {
+	case r.closed:
+	case p != nil:
+		if src != nil && p.publish.Load() {
+			want = src
+		}
+	case r.remote[id] != nil:
+		want = r.remote[id]
 	}
 	cur := r.published[id]
 	if cur == want {
@@ -309,13 +331,16 @@ func (r *Router) isPublished(id PeerID) bool {
 }
 
 // subscriptionsFor returns the tracks peer id should receive: every
-// published track but its own.
+// published track but its own. A relay peer (another node) receives only
+// the tracks that entered the room here, so that each node gets every
+// speaker once, from the speaker's node, and nothing loops.
 func (r *Router) subscriptionsFor(id PeerID) map[PeerID]*source {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	relay := r.peers[id] != nil && r.peers[id].relay
 	out := make(map[PeerID]*source, len(r.published))
 	for other, src := range r.published {
-		if other != id {
+		if other != id && !(relay && src.remote) {
 			out[other] = src
 		}
 	}

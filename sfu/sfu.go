@@ -30,13 +30,19 @@ var opusCodec = webrtc.RTPCodecParameters{
 // SFU is the media plane of one process: a single UDP socket shared by every
 // PeerConnection, one webrtc.API, and the rooms' Routers. Create it with New.
 type SFU struct {
-	cfg   Config
-	log   *slog.Logger
-	api   *webrtc.API
-	addr  *net.UDPAddr
-	mux   ice.UDPMux
-	socks []*net.UDPConn // the mux's sockets, which the fast path sends on
-	stats counters
+	cfg Config
+	log *slog.Logger
+	api *webrtc.API
+	// relayAPI builds the receiving side of relays (relay.go): the same
+	// stack without the UDP mux, so that each relay has a socket of its
+	// own. Two relays between the same two nodes (one each way, or one per
+	// room) would otherwise share one address pair, which the mux on the
+	// other node cannot tell apart.
+	relayAPI *webrtc.API
+	addr     *net.UDPAddr
+	mux      ice.UDPMux
+	socks    []*net.UDPConn // the mux's sockets, which the fast path sends on
+	stats    counters
 
 	mu      sync.Mutex // guards routers and closed
 	routers map[*Router]struct{}
@@ -63,14 +69,19 @@ func New(cfg Config, logger *slog.Logger) (*SFU, error) {
 	if err != nil {
 		return nil, errors.Join(err, mux.Close())
 	}
+	relayAPI, err := newAPI(cfg, nil, pionLog)
+	if err != nil {
+		return nil, errors.Join(err, mux.Close())
+	}
 	s := &SFU{
-		cfg:     cfg,
-		log:     logger,
-		api:     api,
-		addr:    socks.addr,
-		mux:     mux,
-		socks:   socks.conns,
-		routers: make(map[*Router]struct{}),
+		cfg:      cfg,
+		log:      logger,
+		api:      api,
+		relayAPI: relayAPI,
+		addr:     socks.addr,
+		mux:      mux,
+		socks:    socks.conns,
+		routers:  make(map[*Router]struct{}),
 	}
 	listens := make([]string, 0, 4)
 	for _, a := range mux.GetListenAddresses() {
@@ -80,7 +91,8 @@ func New(cfg Config, logger *slog.Logger) (*SFU, error) {
 	return s, nil
 }
 
-// newAPI builds the one webrtc.API every PeerConnection comes from. Pion
+// newAPI builds the one webrtc.API every PeerConnection comes from (but
+// those of relays' receiving sides, which have no mux: mux is nil). Pion
 // copies the MediaEngine per connection and builds the interceptors per
 // connection from the registry, so sharing the API shares no state.
 func newAPI(cfg Config, mux ice.UDPMux, logs pionLogs) (*webrtc.API, error) {
@@ -125,7 +137,9 @@ func newAPI(cfg Config, mux ice.UDPMux, logs pionLogs) (*webrtc.API, error) {
 	se.SetNet(n)
 	// One socket for everything: the mux tells connections apart by ICE
 	// ufrag, so deployments open a single UDP port.
-	se.SetICEUDPMux(mux)
+	if mux != nil {
+		se.SetICEUDPMux(mux)
+	}
 	// Never multicast mDNS queries or announcements: a server has real
 	// addresses, and browsers' .local candidates are answered by their
 	// peer-reflexive address anyway.

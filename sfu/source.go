@@ -23,6 +23,7 @@ const logEvery = 100
 // speaking detection, and writes each packet to every downtrack.
 type source struct {
 	id       PeerID // the publisher
+	remote   bool   // relayed from the publisher's node (relay.go)
 	track    *webrtc.TrackRemote
 	receiver *webrtc.RTPReceiver
 	log      *slog.Logger

@@ -72,7 +72,7 @@ func (r *Router) runSpeaking() {
 			// Every "started" gets its "stopped", even at shutdown.
 			for id, st := range states {
 				if st.det.speaking {
-					r.onSpeaking(id, false)
+					r.reportSpeaking(st.src, id, false)
 				}
 			}
 			return
@@ -96,7 +96,7 @@ func (r *Router) evaluateSpeaking(states map[PeerID]*trackSpeaking, published ma
 		}
 		delete(states, id)
 		if st.det.speaking {
-			r.onSpeaking(id, false)
+			r.reportSpeaking(st.src, id, false)
 		}
 	}
 	var now time.Time
@@ -114,7 +114,16 @@ func (r *Router) evaluateSpeaking(states map[PeerID]*trackSpeaking, published ma
 			continue
 		}
 		if tick && st.det.update(now, src.voice.Load()) {
-			r.onSpeaking(id, st.det.speaking)
+			r.reportSpeaking(src, id, st.det.speaking)
 		}
+	}
+}
+
+// reportSpeaking calls OnSpeaking for tracks that entered the room here.
+// A relayed track's speaking is reported by the speaker's own node, once
+// for the whole room; its detector still runs, for nothing but symmetry.
+func (r *Router) reportSpeaking(src *source, id PeerID, speaking bool) {
+	if !src.remote {
+		r.onSpeaking(id, speaking)
 	}
 }

@@ -29,13 +29,19 @@ type hub struct {
 	// hands) until the next flush, so that a thousand listeners joining
 	// is a few messages a second per client, not a million in all.
 	batch []numbered
-	refs  int // sessions holding the hub, guarded by the server's mu
 	// chatOff is the room's chat switch as the last chat_settings event
 	// left it, once one came (chatKnown): fresher than the record a
 	// session read when it joined, and what a resync reports.
 	chatOff, chatKnown bool
+	refs               int // sessions and relays holding the hub, guarded by the server's mu
+	// maxSeq is the highest seq the hub has seen: after the live store
+	// lost the room, it is restored past it (cluster_rebuild.go).
+	maxSeq uint64
 
 	unsubscribe func()
+	// cluster relays the room's audio from other nodes and holds the room
+	// in the registry; nil on a single node.
+	cluster *hubCluster
 }
 
 type membership struct {
@@ -45,6 +51,9 @@ type membership struct {
 	// lastSeq is the seq of the last numbered event sent to the session;
 	// anything at or below it is a duplicate.
 	lastSeq uint64
+	// rec is the participant's record as the latest event or snapshot
+	// gave it, which is what this node knows to restore.
+	rec rooms.Participant
 }
 
 // numbered is an event frame and its seq (0 for unnumbered ones).
@@ -126,6 +135,8 @@ func (h *hub) activate(s *session, j rooms.Joined, stageCap int) {
 	}
 	s.out.send(encode(TypeJoined, s.joinReplyTo, j.Seq, p))
 	m.lastSeq = j.Seq
+	m.rec = j.Self
+	h.maxSeq = max(h.maxSeq, j.Seq)
 	for _, ev := range m.pending {
 		m.sendLocked(s, ev)
 	}
@@ -165,6 +176,27 @@ func (h *hub) remove(s *session) {
 	}
 }
 
+// records lists what this node knows of its local participants, and the
+// highest seq it has seen, for a restore.
+func (h *hub) records() ([]rooms.Participant, uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]rooms.Participant, 0, len(h.members))
+	for s, m := range h.members {
+		if m.rec.UserID == s.user.User && m.rec.Session == s.id {
+			out = append(out, m.rec)
+		}
+	}
+	return out, h.maxSeq
+}
+
+// localMembers is how many local sessions are in the room.
+func (h *hub) localMembers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.members)
+}
+
 // held lists the local sessions, whose leases this process renews.
 func (h *hub) held() []rooms.Held {
 	h.mu.Lock()
@@ -194,8 +226,13 @@ func (h *hub) onEvent(ev rooms.Event) {
 	var permits []permit
 
 	h.mu.Lock()
+	h.maxSeq = max(h.maxSeq, ev.Seq)
 	local := h.localLocked(ev.Participant)
 	switch ev.Type {
+	case rooms.EventMediaSource:
+		if h.cluster != nil {
+			h.cluster.wake()
+		}
 	case rooms.EventSpeaking:
 		if ev.Speaking {
 			h.speaking[ev.Participant.UserID] = true
@@ -203,6 +240,9 @@ func (h *hub) onEvent(ev rooms.Event) {
 			delete(h.speaking, ev.Participant.UserID)
 		}
 	case rooms.EventParticipantJoined, rooms.EventParticipantUpdated:
+		if local != nil {
+			h.members[local].rec = ev.Participant
+		}
 		// Who may publish was decided by rooms; the SFU applies it, on
 		// the next packet.
 		if local != nil && h.members[local].peer != nil {

@@ -47,6 +47,10 @@ const (
 	TypeGoodbye = "goodbye"
 	// TypeOK acknowledges an action.
 	TypeOK = "ok"
+	// TypeRedirect sends the client to another node of the cluster: in
+	// reply to a join another node should serve, or unasked when this
+	// node is draining.
+	TypeRedirect = "redirect"
 	// TypeEvents carries a batch of audience events, in seq order.
 	TypeEvents             = "events"
 	TypeParticipantJoined  = string(rooms.EventParticipantJoined)
@@ -91,6 +95,12 @@ const (
 	CodeMessageNotFound = "message_not_found"
 )
 
+// Redirect reasons.
+const (
+	RedirectPlacement = "placement"
+	RedirectDraining  = "draining"
+)
+
 // Goodbye reasons.
 const (
 	ReasonServerShutdown = "server_shutdown"
@@ -117,9 +127,21 @@ type clientEnvelope struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// JoinPayload is the payload of join.
+// JoinPayload is the payload of join. Ticket comes from a redirect: it
+// lets the join be served by the node the redirect named.
 type JoinPayload struct {
 	RoomID string `json:"room_id"`
+	Ticket string `json:"ticket,omitempty"`
+}
+
+// RedirectPayload is the payload of redirect: connect to URL (a signaling
+// WebSocket) and join RoomID there with Ticket.
+type RedirectPayload struct {
+	RoomID rooms.RoomID `json:"room_id"`
+	URL    string       `json:"url"`
+	NodeID rooms.NodeID `json:"node_id"`
+	Reason string       `json:"reason"`
+	Ticket string       `json:"ticket"`
 }
 
 // SDPPayload is the payload of offer and answer.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -31,6 +32,9 @@ type Rooms interface {
 	SetSpeaking(ctx context.Context, id rooms.RoomID, user rooms.UserID, speaking bool)
 	Subscribe(id rooms.RoomID, fn func(rooms.Event)) (unsubscribe func())
 	Limits() rooms.Limits
+	// For a cluster (cluster.go).
+	AnnounceMediaSource(ctx context.Context, id rooms.RoomID, node rooms.NodeID) error
+	Restore(ctx context.Context, id rooms.RoomID, ps []rooms.Participant, minSeq uint64) error
 }
 
 var _ Rooms = (*rooms.Service)(nil)
@@ -117,6 +121,11 @@ type Params struct {
 	// Chat serves the chat messages; nil means Rooms, if it implements
 	// Chat (rooms.Service does), else chat answers internal.
 	Chat Chat
+	// Cluster, when set, makes this server one node of a cluster: joins
+	// are placed, audio is relayed between nodes, and Drain moves clients
+	// away. ClusterConfig then needs a key.
+	Cluster       Cluster
+	ClusterConfig ClusterConfig
 }
 
 // Server accepts signaling WebSockets. Its zero value is not usable; call
@@ -129,11 +138,16 @@ type Server struct {
 	auth  Authenticator
 	log   *slog.Logger
 
-	mu       sync.Mutex // guards hubs, sessions, closing and hub refs
+	cluster  Cluster // nil on a single node
+	ccfg     ClusterConfig
+	draining atomic.Bool
+
+	mu       sync.Mutex // guards hubs, sessions, relays, closing and hub refs
 	hubs     map[rooms.RoomID]*hub
 	sessions map[*session]struct{}
+	relays   map[*websocket.Conn]context.CancelFunc // relays served to other nodes
 	closing  bool
-	wg       sync.WaitGroup // one per running session
+	wg       sync.WaitGroup // one per running session or served relay
 
 	stopMaintain context.CancelFunc
 	maintained   chan struct{} // closed when maintain returns
@@ -147,6 +161,11 @@ func NewServer(p Params) (*Server, error) {
 	if p.Rooms == nil || p.Media == nil || p.Auth == nil {
 		return nil, errors.New("signaling: Rooms, Media and Auth are required")
 	}
+	if p.Cluster != nil {
+		if err := p.ClusterConfig.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	log := p.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -156,7 +175,9 @@ func NewServer(p Params) (*Server, error) {
 	}
 	s := &Server{
 		cfg: p.Config, rooms: p.Rooms, chat: p.Chat, media: p.Media, auth: p.Auth, log: log,
+		cluster: p.Cluster, ccfg: p.ClusterConfig,
 		hubs: make(map[rooms.RoomID]*hub), sessions: make(map[*session]struct{}),
+		relays:     make(map[*websocket.Conn]context.CancelFunc),
 		maintained: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -297,7 +318,14 @@ func (s *Server) acquireHub(id rooms.RoomID) *hub {
 	h := s.hubs[id]
 	if h == nil {
 		h = newHub(id, s.log.With("room", id))
-		h.router = s.media.NewRouter(sfu.RouterParams{Logger: h.log, OnSpeaking: h.onSpeaking(s.rooms)})
+		h.router = s.media.NewRouter(sfu.RouterParams{Logger: h.log, OnSpeaking: h.onSpeaking(s.rooms), OnSources: func() {
+			if h.cluster != nil {
+				h.cluster.wake()
+			}
+		}})
+		if s.cluster != nil {
+			h.cluster = newHubCluster(s, h)
+		}
 		h.unsubscribe = s.rooms.Subscribe(id, h.onEvent)
 		s.hubs[id] = h
 	}
@@ -316,6 +344,9 @@ func (s *Server) releaseHub(h *hub) {
 	s.mu.Unlock()
 	if last {
 		h.unsubscribe()
+		if h.cluster != nil {
+			h.cluster.close()
+		}
 		_ = h.router.Close()
 	}
 }
@@ -342,6 +373,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, sess := range list {
 		sess.kick(ReasonServerShutdown, websocket.StatusGoingAway)
 	}
+	s.mu.Lock()
+	for _, cancel := range s.relays {
+		cancel()
+	}
+	s.mu.Unlock()
 	s.stopMaintain()
 	<-s.maintained
 	done := make(chan struct{})

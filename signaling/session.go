@@ -52,6 +52,8 @@ type control struct {
 	// gone is a room the session is no longer in: it ended, or the
 	// session's participant was removed or expired.
 	gone rooms.RoomID
+	// drain: the node is draining; send the client elsewhere.
+	drain bool
 }
 
 func (s *session) notify(c control) {
@@ -126,6 +128,9 @@ func (s *session) loop(ctx context.Context) {
 			s.ctrl = nil
 			s.ctrlMu.Unlock()
 			for _, c := range work {
+				if c.drain {
+					s.drainSession(ctx)
+				}
 				if c.gone != "" && s.hub != nil && s.hub.id == c.gone {
 					s.closeMedia()
 					s.releaseHub()
@@ -299,6 +304,10 @@ func (s *session) join(ctx context.Context, m clientMessage) *ProtocolError {
 	if err != nil {
 		return protoErr(CodeRoomNotFound, "no room has that ID")
 	}
+	if r := s.srv.redirectFor(ctx, id, s.user.User, m.Join.Ticket, RedirectPlacement); r != nil {
+		s.reply(m.ID, TypeRedirect, *r)
+		return nil
+	}
 	h := s.srv.acquireHub(id)
 	if old, oldPeer := h.add(s); old != nil {
 		// The same member's older connection here gives way; its peer goes
@@ -329,6 +338,9 @@ func (s *session) join(ctx context.Context, m clientMessage) *ProtocolError {
 		}
 	}
 	log := s.log.With("room", id)
+	// Every join tells the router the room's setting; it is the same
+	// value each time, and the first join of a hub is what sets it.
+	h.router.SetLoudestN(j.Room.LoudestN)
 	s.gate.reset()
 	peer, err := h.router.NewPeer(sfu.PeerID(s.user.User), sfu.PeerParams{
 		Logger: log,

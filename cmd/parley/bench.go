@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,14 +27,15 @@ import (
 
 // benchConfig is what `parley bench` was asked to do.
 type benchConfig struct {
-	URL        string
+	URL        string   // the first node: rooms and speakers
+	URLs       []string // every node (bench_nodes.go)
 	Rooms      int
 	Speakers   int // per room, the creator included
 	Listeners  int // per room
 	JoinRate   float64
 	Duration   time.Duration
 	JSON       bool
-	ServerPID  int
+	ServerPIDs []int
 	Plot       string
 	DTX        bool
 	Client     string // "lean" or "pion"
@@ -48,14 +48,14 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	var c benchConfig
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "base URL of the Parley server to load (loopback only)")
+	urls := fs.String("url", "http://127.0.0.1:8080", "base URL of the Parley server to load (loopback only); several, comma-separated, spread the listeners over the nodes of a cluster")
 	fs.IntVar(&c.Rooms, "rooms", 1, "rooms to open")
 	fs.IntVar(&c.Speakers, "speakers", 3, "speakers on stage in each room, the room's creator included")
 	fs.IntVar(&c.Listeners, "listeners", 10, "listeners in each room")
 	fs.Float64Var(&c.JoinRate, "join-rate", 50, "listener joins per second, over all rooms")
 	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "how long to measure once every listener has joined")
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as JSON")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "read the server's CPU and memory from /proc/<pid> (else from its /metrics)")
+	pids := fs.String("server-pid", "", "read the server's CPU and memory from /proc/<pid> (else from its /metrics); with several --url, one pid per node, comma-separated")
 	fs.StringVar(&c.Plot, "plot", "", "write an SVG chart of packets per second, loss and server CPU to this file")
 	fs.BoolVar(&c.DTX, "dtx", false, "speakers stop sending in silences, as Opus DTX does (one frame every 400 ms)")
 	fs.StringVar(&c.Client, "client", "lean", "listener implementation: lean (shared sockets, batched reads) or pion (a PeerConnection each)")
@@ -78,13 +78,13 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	case c.Sockets < 1 || c.MaxJoining < 1:
 		return c, errors.New("--sockets and --max-joining must be at least 1")
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return c, fmt.Errorf("--url %q: want http:// or https://", c.URL)
+	var err error
+	if c.URLs, err = parseNodeURLs(*urls); err != nil {
+		return c, err
 	}
-	if !isLoopbackHost(u.Hostname()) {
-		// A load generator aimed elsewhere is a denial of service.
-		return c, fmt.Errorf("--url %q: bench only loads a server on this machine (127.0.0.0/8, ::1, localhost)", c.URL)
+	c.URL = c.URLs[0]
+	if c.ServerPIDs, err = parsePIDs(*pids); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -196,7 +196,7 @@ func bench(ctx context.Context, cfg benchConfig, progress io.Writer) (*benchResu
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 	defer hc.CloseIdleConnections()
-	probe := &serverProbe{pid: cfg.ServerPID, metricsURL: strings.TrimRight(cfg.URL, "/") + "/metrics", http: hc}
+	probe := newProbes(cfg, hc)
 
 	r := &runner{cfg: cfg, rec: rec, hc: hc, probe: probe, progress: progress}
 	defer r.close()
@@ -221,7 +221,7 @@ type runner struct {
 	cfg      benchConfig
 	rec      *client.Recording
 	hc       *http.Client
-	probe    *serverProbe
+	probe    probes
 	progress io.Writer
 	lean     *leanPool // nil with --client pion
 

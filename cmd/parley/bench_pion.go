@@ -50,12 +50,12 @@ func joinPion(ctx context.Context, baseURL, token string, room rooms.RoomID, hc 
 	if err != nil {
 		return nil, err
 	}
-	l.sess = s
 	rx.joinStart = time.Now()
-	if _, err := s.Join(ctx, string(room)); err != nil {
-		_ = l.Close()
+	// A node of a cluster may send the listener to another (bench_nodes.go).
+	if s, _, err = s.JoinFollowing(ctx, string(room), token); err != nil {
 		return nil, err
 	}
+	l.sess = s
 	if err := s.StartMedia(ctx, client.MediaOptions{}); err != nil {
 		_ = l.Close()
 		return nil, err

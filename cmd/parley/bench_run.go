@@ -93,14 +93,15 @@ func (r *runner) joinListeners(ctx context.Context) error {
 
 // joinOne signs a listener in, joins its room and brings its media up.
 func (r *runner) joinOne(ctx context.Context, rm *benchRoom, i int, rx *listenerRx) (benchListener, error) {
-	a := &client.API{BaseURL: r.cfg.URL, HTTP: r.hc}
+	node := r.cfg.nodeURL(i)
+	a := &client.API{BaseURL: node, HTTP: r.hc}
 	if _, err := a.DevSignIn(ctx, fmt.Sprintf("Bench listener %d", i+1)); err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
 	if r.lean != nil {
-		return r.lean.join(ctx, r.cfg.URL, a.Token, rm.id, r.hc, rx)
+		return r.lean.join(ctx, node, a.Token, rm.id, r.hc, rx)
 	}
-	return joinPion(ctx, r.cfg.URL, a.Token, rm.id, r.hc, rx)
+	return joinPion(ctx, node, a.Token, rm.id, r.hc, rx)
 }
 
 // timePoint is one second of the run, for the progress line and the plot.

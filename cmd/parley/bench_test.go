@@ -46,10 +46,13 @@ func TestBenchShortRun(t *testing.T) {
 			if got := num("listeners_connected"); got != 3 {
 				t.Fatalf("%v listeners connected, want 3\n%s", got, progress.String())
 			}
-			// Two speakers at 50 packets a second, to three listeners and
-			// to each other: 400 packets a second leave the server.
-			if pps := num("forwarded_pps"); pps < 300 || pps > 500 {
-				t.Errorf("forwarded_pps = %v, want about 400", pps)
+			// Two speakers, to three listeners and to each other: of every
+			// four packets the server forwards, the listeners get three.
+			// A ratio, not a rate: a loaded machine slows the speakers,
+			// which changes both counts alike.
+			fwd, rx := num("forwarded_pps"), num("received_pps")
+			if fwd <= 0 || rx <= 0 || fwd/rx < 1.15 || fwd/rx > 1.55 {
+				t.Errorf("forwarded_pps %v against received_pps %v, want 4 forwarded for 3 received", fwd, rx)
 			}
 			if loss := num("loss_pct"); loss > 1 {
 				t.Errorf("loss_pct = %v", loss)

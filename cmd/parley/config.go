@@ -45,6 +45,8 @@ type serveConfig struct {
 	DatabaseURL     string
 	ChatRate        int
 	ChatBurst       int
+	LoudestN        int
+	Cluster         clusterConfig
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -57,7 +59,9 @@ type option struct {
 // line (--dev-sign-in, or --dev-sign-in=false).
 func (o option) isBool() bool { return o.def == "true" || o.def == "false" }
 
-func options() []option {
+func options() []option { return append(baseOptions(), clusterOptions()...) }
+
+func baseOptions() []option {
 	return []option{
 		{"http-addr", "PARLEY_HTTP_ADDR", "127.0.0.1:8080", "address for HTTP (REST, signaling, web client)", func(c *serveConfig, v string) error {
 			if _, _, err := net.SplitHostPort(v); err != nil {
@@ -132,6 +136,14 @@ func options() []option {
 		}},
 		{"chat-rate", "PARLEY_CHAT_RATE", "30", "how many chat messages a member may send a minute, on average", intSetter(1, 6000, func(c *serveConfig, n int) { c.ChatRate = n })},
 		{"chat-burst", "PARLEY_CHAT_BURST", "5", "how many chat messages a member may send at once, before --chat-rate applies", intSetter(1, 1000, func(c *serveConfig, n int) { c.ChatBurst = n })},
+		{"loudest-n", "PARLEY_LOUDEST_N", "0", "how many speakers a room forwards at once, the loudest by audio level, unless the room sets its own; 0 means every speaker", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				return errors.New("must be a number from 0 to 1000")
+			}
+			c.LoudestN = n
+			return nil
+		}},
 		{"reconnect-grace", "PARLEY_RECONNECT_GRACE", "30s", "how long someone whose connection dropped keeps their place (role, hand, queue position)", durationSetter(func(c *serveConfig, d time.Duration) { c.ReconnectGrace = d })},
 		{"empty-stage-grace", "PARLEY_EMPTY_STAGE_GRACE", "2m", "how long a room lives with nobody on stage before it ends", durationSetter(func(c *serveConfig, d time.Duration) { c.EmptyStageGrace = d })},
 		{"lease-ttl", "PARLEY_LEASE_TTL", "30s", "how long a participant's place outlives the server holding their connection, if that server dies", durationSetter(func(c *serveConfig, d time.Duration) { c.LeaseTTL = d })},

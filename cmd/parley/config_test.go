@@ -22,6 +22,7 @@ func TestConfigDefaults(t *testing.T) {
 		DevSignIn: true, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley", ChatRate: 30, ChatBurst: 5,
+		Cluster: clusterConfig{Placement: "room", NodeTTL: 5 * time.Second, DrainTimeout: 30 * time.Second},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)

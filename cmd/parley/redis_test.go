@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/parley-audio/parley/rooms"
+	"github.com/parley-audio/parley/signaling"
 )
 
 // testRedis returns the URL of the real Redis the tests use, and a key
@@ -66,7 +67,10 @@ func TestStageAcrossTwoServersOnRedis(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	shared := func(c *serveConfig) { c.RedisURL, c.RedisPrefix, c.DataDir = url, prefix, dir }
+	shared := func(c *serveConfig) {
+		c.RedisURL, c.RedisPrefix, c.DataDir = url, prefix, dir
+		c.Cluster.Placement = signaling.PlaceLocal // each person stays on the server the test puts them on
+	}
 	a := startServer(t, shared)
 	b := startServer(t, shared)
 

@@ -79,6 +79,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sfuCfg := sfu.DefaultConfig()
 	sfuCfg.UDPPort, sfuCfg.UDPAddr, sfuCfg.PublicIPs, sfuCfg.LoopbackOnly = cfg.UDPPort, cfg.UDPAddr, cfg.PublicIPs, cfg.LoopbackOnly
 	sfuCfg.OnFirstAudio = mets.observeFirstAudio
+	sfuCfg.LoudestN = cfg.LoudestN
 	media, err := sfu.New(sfuCfg, log.With("component", "sfu"))
 	if err != nil {
 		return fmt.Errorf("start media: %w", err)
@@ -86,12 +87,25 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	defer media.Close()
 	mets.attach(svc, media)
 
+	node, err := openCluster(ctx, cfg, log.With("component", "cluster"))
+	if err != nil {
+		return err
+	}
+	cl := clusterParams(node, cfg, secret)
 	sigCfg := signaling.DefaultConfig()
 	sigCfg.AllowedOrigins = cfg.AllowedOrigins
 	sig, err := signaling.NewServer(signaling.Params{
 		Config: sigCfg, Rooms: svc, Media: media, Auth: tokenAuth{tokens},
-		Logger: log.With("component", "signaling"),
+		Logger: log.With("component", "signaling"), Cluster: cl.cluster, ClusterConfig: cl.config,
 	})
+	if err != nil {
+		return err
+	}
+	if node != nil {
+		cl.relay = sig.RelayHandler()
+	}
+
+	exporter, err := newExporter(store)
 	if err != nil {
 		return err
 	}
@@ -100,6 +114,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
 		Admins: memberAdmins{store.members},
+		Export: exporter, Relay: cl.relay, Nodes: cl.nodes,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {
@@ -148,6 +163,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		svc.Run(janitorCtx, t.C)
 	}()
 	defer func() { stopJanitor(); <-janitorDone }()
+	leave, err := joinCluster(ctx, node, cfg, addrs.BaseURL, media, sig, svc)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	defer leave()
 	if started != nil {
 		started <- addrs
 	}
@@ -161,8 +182,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	// Shut down in order: refuse new work, tell clients and close their
 	// media, then stop HTTP. http.Server.Shutdown does not wait for
 	// WebSockets (they are hijacked), so signaling drains them itself.
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	stopping.Store(true)
+	drain(ctx, node, cfg, media, sig, log)
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -11,6 +11,9 @@
 // `go test ./...` still runs on a laptop without them; under CI=true it
 // fails instead, so that CI never passes by skipping.
 //
+// StartRedis also runs a private redis-server, for the tests that must
+// restart or flush one.
+//
 // Only tests may import this package.
 package testenv
 

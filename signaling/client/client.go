@@ -54,8 +54,22 @@ func (a *API) DevSignIn(ctx context.Context, name string) (SignInResult, error) 
 
 // CreateRoom opens a room.
 func (a *API) CreateRoom(ctx context.Context, title, description string) (rooms.RoomJSON, error) {
+	return a.CreateRoomWith(ctx, NewRoom{Title: title, Description: description})
+}
+
+// NewRoom is the body of POST /api/v1/rooms.
+type NewRoom struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	// LoudestN: 0 (or absent) the server's default, -1 every speaker,
+	// n the n loudest.
+	LoudestN int `json:"loudest_n,omitempty"`
+}
+
+// CreateRoomWith opens a room with the given settings.
+func (a *API) CreateRoomWith(ctx context.Context, n NewRoom) (rooms.RoomJSON, error) {
 	var out rooms.RoomJSON
-	err := a.do(ctx, http.MethodPost, "/api/v1/rooms", map[string]string{"title": title, "description": description}, &out)
+	err := a.do(ctx, http.MethodPost, "/api/v1/rooms", n, &out)
 	return out, err
 }
 
@@ -165,4 +179,13 @@ func (a *API) GetText(ctx context.Context, path string) (string, error) {
 		return string(b), &APIError{Status: resp.StatusCode}
 	}
 	return string(b), nil
+}
+
+// GetAuthed fetches a path with the token and returns the body.
+func (a *API) GetAuthed(ctx context.Context, path string) (string, error) {
+	var raw json.RawMessage
+	if err := a.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+		return "", err
+	}
+	return string(raw), nil
 }

@@ -73,7 +73,12 @@ type Session struct {
 // Dial connects to the signaling endpoint of the server at baseURL
 // (http:// or https://) with a token, and waits for welcome.
 func Dial(ctx context.Context, baseURL, token string, opts Options) (*Session, error) {
-	u := strings.Replace(strings.TrimRight(baseURL, "/"), "http", "ws", 1) + "/api/v1/signal"
+	return DialURL(ctx, strings.Replace(strings.TrimRight(baseURL, "/"), "http", "ws", 1)+"/api/v1/signal", token, opts)
+}
+
+// DialURL connects to a signaling WebSocket by its URL (ws:// or wss://),
+// such as a redirect names, and waits for welcome.
+func DialURL(ctx context.Context, u, token string, opts Options) (*Session, error) {
 	h := http.Header{}
 	for k, v := range opts.Header {
 		h[k] = v
@@ -234,12 +239,25 @@ func (s *Session) Request(ctx context.Context, typ string, payload any) (signali
 	return env, nil
 }
 
-// Join joins a room and returns the snapshot.
+// Join joins a room and returns the snapshot. When another node of a
+// cluster should serve the join, it returns a *RedirectError.
 func (s *Session) Join(ctx context.Context, roomID string) (signaling.JoinedPayload, error) {
+	return s.JoinWithTicket(ctx, roomID, "")
+}
+
+// JoinWithTicket joins a room with the ticket of a redirect.
+func (s *Session) JoinWithTicket(ctx context.Context, roomID, ticket string) (signaling.JoinedPayload, error) {
 	var out signaling.JoinedPayload
-	env, err := s.Request(ctx, signaling.TypeJoin, signaling.JoinPayload{RoomID: roomID})
+	env, err := s.Request(ctx, signaling.TypeJoin, signaling.JoinPayload{RoomID: roomID, Ticket: ticket})
 	if err != nil {
 		return out, err
+	}
+	if env.Type == signaling.TypeRedirect {
+		r := &RedirectError{}
+		if err := json.Unmarshal(env.Payload, &r.Redirect); err != nil {
+			return out, err
+		}
+		return out, r
 	}
 	return out, json.Unmarshal(env.Payload, &out)
 }

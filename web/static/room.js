@@ -210,14 +210,36 @@ export class RoomSession {
 
   // --- connection lifecycle
 
-  connect() {
+  /**
+   * Opens signaling: on this page's own server, or, after a redirect of a
+   * cluster (docs/protocol.md, "Clusters"), on the node it named, whose
+   * ticket goes with the join.
+   */
+  connect(url = null, ticket = null) {
     this.phase = 'connecting';
     this.goodbye = null;
+    this.ticket = ticket;
     this.hooks.onStatus(this.retries ? 'Reconnecting…' : 'Connecting…');
-    this.signal = this.makeSignal(this.token, {
+    const opts = {
       onMessage: (m) => this.handle(m),
       onClose: (ev) => this.onSocketClosed(ev),
-    });
+    };
+    if (url) opts.url = url;
+    this.signal = this.makeSignal(this.token, opts);
+  }
+
+  /**
+   * Follows a redirect: another node serves the room (in reply to our
+   * join), or this one is draining. Our place in the room waits for us
+   * through the reconnection, role and hand included.
+   */
+  follow(p) {
+    if (typeof p.url !== 'string' || !/^wss?:\/\//.test(p.url)) return;
+    this.signal?.close(1000);
+    clearInterval(this.pingTimer);
+    this.closeRtc();
+    this.failActions('not_connected');
+    this.connect(p.url, typeof p.ticket === 'string' ? p.ticket : null);
   }
 
   onSocketClosed(ev) {
@@ -383,6 +405,9 @@ export class RoomSession {
         // The close follows; onSocketClosed decides what to do.
         this.goodbye = p.reason;
         break;
+      case 'redirect':
+        if (this.phase === 'leaving') break;
+        return this.follow(p);
       case 'pong':
         break;
       default:
@@ -393,7 +418,9 @@ export class RoomSession {
   sendJoin() {
     this.phase = 'joining';
     this.hooks.onStatus('Joining…');
-    this.joinId = this.signal.send('join', { room_id: this.roomId });
+    const payload = { room_id: this.roomId };
+    if (this.ticket) payload.ticket = this.ticket;
+    this.joinId = this.signal.send('join', payload);
   }
 
   onJoined(m, p) {

@@ -308,3 +308,39 @@ test('renders once per batch', async () => {
   assert.equal(t.log.updates - before, 1);
   t.s.finish();
 });
+
+test('a redirect of a cluster is followed: the join goes to the node named, with its ticket', () => {
+  const signals = [];
+  const s = new RoomSession({
+    roomId: ROOM, token: 't', sink: null,
+    hooks: { onUpdate() {}, onStatus() {}, onError() {}, onNotice() {}, onEnd() {}, onAuthFailed() {}, onAutoplayBlocked() {} },
+    makeRtc: (o) => new FakeRtc(o),
+    makeSignal: (token, opts) => { const sig = new FakeSignal(); sig.url = opts.url; signals.push(sig); return sig; },
+  });
+  s.start();
+  s.handle({ type: 'welcome', payload: { ping_interval_ms: 1e9 } });
+  const first = signals[0];
+  assert.equal(first.url, undefined, 'the first connection is to the page\'s own server');
+  assert.deepEqual(first.last('join').payload, { room_id: ROOM });
+  // Placement: the join is answered with a redirect.
+  s.handle({ type: 'redirect', reply_to: first.last('join').id,
+    payload: { room_id: ROOM, url: 'wss://node2.example/api/v1/signal', node_id: 'nd_x', reason: 'placement', ticket: 'tk1' } });
+  assert.equal(first.closed, true);
+  assert.equal(signals.length, 2);
+  const second = signals[1];
+  assert.equal(second.url, 'wss://node2.example/api/v1/signal');
+  s.handle({ type: 'welcome', payload: { ping_interval_ms: 1e9 } });
+  assert.deepEqual(second.last('join').payload, { room_id: ROOM, ticket: 'tk1' });
+  // A draining node sends us on, unasked.
+  s.handle({ type: 'joined', reply_to: second.last('join').id, seq: 3,
+    payload: { room: { id: ROOM, title: 'T', created_by: { id: ANN.user_id, display_name: 'Ann' } }, self: BOB, participants: [ANN, BOB], speaking: [], hands_enabled: true, stage_cap: 3 } });
+  s.handle({ type: 'redirect', payload: { room_id: ROOM, url: 'wss://node3.example/api/v1/signal', node_id: 'nd_y', reason: 'draining', ticket: 'tk2' } });
+  assert.equal(second.closed, true);
+  assert.equal(signals[2].url, 'wss://node3.example/api/v1/signal');
+  s.handle({ type: 'welcome', payload: { ping_interval_ms: 1e9 } });
+  assert.deepEqual(signals[2].last('join').payload, { room_id: ROOM, ticket: 'tk2' });
+  // A redirect to something that is not a WebSocket URL is ignored.
+  s.handle({ type: 'redirect', payload: { room_id: ROOM, url: 'javascript:alert(1)', reason: 'draining', ticket: 'x' } });
+  assert.equal(signals.length, 3);
+  s.leave?.();
+});

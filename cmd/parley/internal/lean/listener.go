@@ -105,9 +105,13 @@ func (l *Listener) connect(ctx context.Context) error {
 	if l.p.OnJoin != nil {
 		l.p.OnJoin()
 	}
-	if _, err := l.sess.Join(ctx, l.p.RoomID); err != nil {
+	// A node of a cluster may send the listener to another: follow it.
+	sess, _, err := l.sess.JoinFollowing(ctx, l.p.RoomID, l.p.Token)
+	if err != nil {
+		l.sess = nil
 		return fmt.Errorf("join: %w", err)
 	}
+	l.sess = sess
 	env, err := l.sess.Request(ctx, signaling.TypeOffer, signaling.SDPPayload{SDP: l.offer()})
 	if err != nil {
 		return fmt.Errorf("offer: %w", err)
