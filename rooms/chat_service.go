@@ -30,17 +30,22 @@ func (s *Service) SendChat(ctx context.Context, room RoomID, author UserID, body
 	if err != nil {
 		return ChatMessage{}, err
 	}
+	// The record first: a refusal for the room's sake (gone, ended, chat
+	// off) must not cost the member a message of their rate.
+	r, err := s.rooms.Room(ctx, room)
+	switch {
+	case err != nil:
+		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
+	case !r.Live():
+		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, ErrRoomEnded)
+	case r.ChatDisabled:
+		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, ErrChatDisabled)
+	}
 	p, err := s.live.Participant(ctx, room, author)
 	if errors.Is(err, ErrRoomNotFound) {
-		// No live state: either no such room, or a live one nobody has
-		// joined since this process (or Redis) started. The record says.
-		switch r, rerr := s.rooms.Room(ctx, room); {
-		case rerr != nil:
-		case !r.Live():
-			err = fmt.Errorf("room %s: %w", room, ErrRoomEnded)
-		default:
-			err = fmt.Errorf("%s: %w", author, ErrNotParticipant)
-		}
+		// A live record without live state: nobody has joined since this
+		// process (or Redis) started, so neither has the author.
+		err = fmt.Errorf("%s: %w", author, ErrNotParticipant)
 	}
 	if err != nil {
 		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
