@@ -164,6 +164,10 @@ func (s *Service) flushHistory(ctx context.Context) {
 	s.data.history.markWritten(peaks)
 }
 
+// FlushHistory writes what history has buffered, so that a read of the
+// store straight after (a data export) sees everything up to now.
+func (s *Service) FlushHistory(ctx context.Context) { s.flushHistory(ctx) }
+
 // flushOnStop writes the buffer one last time when Run ends, with a
 // context of its own: Run's has ended.
 func (s *Service) flushOnStop(ctx context.Context) {

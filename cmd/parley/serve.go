@@ -105,7 +105,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		cl.relay = sig.RelayHandler()
 	}
 
-	exporter, err := newExporter(store)
+	exporter, err := newExporter(store, svc.FlushHistory)
 	if err != nil {
 		return err
 	}
