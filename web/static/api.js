@@ -57,6 +57,7 @@ export function createApi({ onError, onUnauthorized }) {
     if (res.ok) return data;
     const e = data && data.error;
     const err = new ApiError(res.status, e?.code || 'http_' + res.status, e?.message || res.statusText);
+    if (Array.isArray(e?.fields)) err.fields = e.fields; // validation_failed: every wrong field
     if (res.status === 401) {
       auth.clear();
       onUnauthorized(err.code);
@@ -69,6 +70,8 @@ export function createApi({ onError, onUnauthorized }) {
   }
 
   return {
+    /** Any request under /api/v1, for the modules that own their routes (chat.js, events.js). */
+    request,
     /** POST /auth/dev; stores and returns the session. */
     async signIn(displayName) {
       const s = await request('POST', '/auth/dev', { display_name: displayName });
