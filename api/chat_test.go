@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,11 +153,11 @@ func TestChatRoutesRefuseBadInput(t *testing.T) {
 			`{"body":` + quote(strings.Repeat("x", rooms.MaxChatLen+1)) + `}`: "body", `{"body":"a\u0007b"}`: "body",
 		} {
 			resp, got := e.do(t, http.MethodPost, c.path, c.ann, body)
-			wantFields(t, resp, got, field)
+			wantInvalid(t, resp, got, field)
 		}
 		for _, body := range []string{`{}`, `{"enabled":null}`} {
 			resp, got := e.do(t, http.MethodPut, c.path+"/settings", c.host, body)
-			wantFields(t, resp, got, "enabled")
+			wantInvalid(t, resp, got, "enabled")
 		}
 		resp, got := e.do(t, http.MethodPost, c.path, c.ann, `{"body":5}`)
 		wantError(t, resp, got, http.StatusBadRequest, codeInvalidRequest)
@@ -209,6 +210,9 @@ func TestChatRoutesRefuseBadInput(t *testing.T) {
 			resp, got := e.do(t, http.MethodPost, c.path, c.ann, `{"body":"spam `+fmt.Sprint(i)+`"}`)
 			if resp.StatusCode == http.StatusTooManyRequests {
 				wantError(t, resp, got, http.StatusTooManyRequests, codeRateLimited)
+				if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || n < 1 {
+					t.Errorf("Retry-After = %q, want a number of seconds", resp.Header.Get("Retry-After"))
+				}
 				limited = true
 				break
 			}

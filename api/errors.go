@@ -42,7 +42,6 @@ const (
 	codeEventStarted    = "event_started"
 	codeMessageNotFound = "message_not_found"
 	codeChatDisabled    = "chat_disabled"
-	codeRateLimited     = "rate_limited"
 )
 
 // apiError is an error the api package decides on itself (bad JSON, a
@@ -107,6 +106,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		// RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 	}
+	setRetryAfter(w, err)
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message, Fields: fields}})
 }
 
@@ -120,7 +120,7 @@ func classify(err error) (status int, code, message string) {
 	case errors.As(err, &ae):
 		return ae.status, ae.code, ae.message
 	case errors.Is(err, ErrTokenExpired):
-		return http.StatusUnauthorized, codeTokenExpired, "the token has expired; sign in again"
+		return http.StatusUnauthorized, codeTokenExpired, "the token has expired; refresh it, or sign in again"
 	case errors.Is(err, ErrTokenInvalid):
 		return http.StatusUnauthorized, codeUnauthorized, "the token is not valid"
 	case errors.Is(err, rooms.ErrRoomNotFound):
@@ -173,6 +173,9 @@ func classify(err error) (status int, code, message string) {
 		// to the client, a store that cannot be reached.
 		return http.StatusServiceUnavailable, codeNotReady, "a store cannot be reached; try again later"
 	default:
+		if status, code, message, ok := classifyMembers(err); ok {
+			return status, code, message
+		}
 		return http.StatusInternalServerError, codeInternal, "the server failed"
 	}
 }

@@ -28,7 +28,9 @@ type testEnv struct {
 	svc    *rooms.Service
 	db     *rooms.SQLStore
 	people *members.SQLStore
-	tokens *Tokens
+	// accounts is the members service over people, on the tokens' clock.
+	accounts *members.Service
+	tokens   *Tokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
 	clock *testClock
@@ -68,6 +70,35 @@ func tickingClock() func() time.Time {
 	}
 }
 
+// testAccountsConfig is the members service's configuration in these
+// tests: cheap password hashing, and revocations that never go stale on
+// a clock the tests move by hours (TestRevocationsGoStale moves it).
+func testAccountsConfig() members.Config {
+	c := members.DefaultConfig()
+	c.Password = members.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	c.AccessTTL = DefaultAccessTTL
+	c.RevocationStale = 1000 * time.Hour
+	return c
+}
+
+// newTestAccounts returns a members service over store on clock, its
+// revocations read once.
+func newTestAccounts(t *testing.T, store members.Store, clock *testClock, edit ...func(*members.Config)) *members.Service {
+	t.Helper()
+	cfg := testAccountsConfig()
+	for _, e := range edit {
+		e(&cfg)
+	}
+	svc, err := members.NewService(members.ServiceParams{Store: store, Config: cfg, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("members.NewService: %v", err)
+	}
+	if err := svc.SyncRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 // newTestEnv starts a server. edit, when given, changes its Params.
 func newTestEnv(t *testing.T, edit func(*Params)) *testEnv {
 	t.Helper()
@@ -103,8 +134,9 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.accounts = newTestAccounts(t, people, e.clock)
 	p := Params{
-		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Export: exporter,
+		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Members: e.accounts, Now: e.clock.Now, Export: exporter,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()

@@ -89,7 +89,7 @@ func TestReportRoutesRefuseBadInput(t *testing.T) {
 		`{"member_id":"` + string(bobID) + `","reason":"` + strings.Repeat("r", 2001) + `"}`: {"reason"},
 	} {
 		resp, got := e.do(t, http.MethodPost, "/api/v1/reports", ann, body)
-		wantFields(t, resp, got, fields...)
+		wantInvalid(t, resp, got, fields...)
 	}
 	resp, got := e.do(t, http.MethodPost, "/api/v1/reports", ann, `{"member_id":7,"reason":"x"}`)
 	wantError(t, resp, got, http.StatusBadRequest, codeInvalidRequest)

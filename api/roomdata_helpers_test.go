@@ -89,8 +89,8 @@ func checkAuthRefusals(t *testing.T, e *testEnv, method, path, body string) {
 	}
 }
 
-// wantFields checks a validation error's fields, in order.
-func wantFields(t *testing.T, resp *http.Response, body string, fields ...string) {
+// wantInvalid checks a validation error's fields, in order.
+func wantInvalid(t *testing.T, resp *http.Response, body string, fields ...string) {
 	t.Helper()
 	wantError(t, resp, body, http.StatusBadRequest, codeValidationFailed)
 	var e errorBody

@@ -36,8 +36,13 @@ type RoomService interface {
 type Params struct {
 	Rooms  RoomService
 	Tokens *Tokens
-	// DevSignIn turns on POST /api/v1/auth/dev. When off the route does
-	// not exist, so it answers 404 not_found.
+	// Members is accounts: sign-up, sign-in, sessions, invites and the
+	// waitlist (api/auth*.go). nil means none of their routes, and only
+	// development tokens are accepted.
+	Members MemberService
+	// DevSignIn turns on POST /api/v1/auth/dev, and accepts its tokens
+	// (which belong to no session). When off the route does not exist, so
+	// it answers 404 not_found, and its tokens are refused.
 	DevSignIn bool
 	// Ready is an extra readiness check from cmd (for example, "shutting
 	// down"). nil means none.
@@ -72,6 +77,9 @@ type Params struct {
 	// serves GET /api/v1/nodes. nil means not mounted (a single node).
 	Relay http.Handler
 	Nodes NodeLister
+	// Now is the clock that says what state an invite is in (expired or
+	// not); nil means time.Now. Give it the members service's clock.
+	Now func() time.Time
 }
 
 // restTimeout bounds each REST request. Every one of them is a few store
@@ -80,10 +88,12 @@ const restTimeout = 10 * time.Second
 
 // server holds what the handlers share.
 type server struct {
-	rooms  RoomService
-	tokens *Tokens
-	ready  func(ctx context.Context) error
-	log    *slog.Logger
+	rooms   RoomService
+	members MemberService
+	tokens  *Tokens
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
+	now     func() time.Time
 
 	events  EventService
 	chat    ChatService
@@ -103,7 +113,17 @@ func NewHandler(p Params) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{rooms: p.Rooms, tokens: p.Tokens, ready: p.Ready, log: log, events: p.Events, chat: p.Chat, records: p.Records, admins: p.Admins}
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &server{rooms: p.Rooms, members: p.Members, tokens: p.Tokens, ready: p.Ready, log: log, now: now,
+		events: p.Events, chat: p.Chat, records: p.Records, admins: p.Admins}
+	var sessions SessionChecker
+	if p.Members != nil {
+		sessions = p.Members
+	}
+	auth := NewAuthenticator(p.Tokens, sessions, p.DevSignIn)
 	if s.events == nil {
 		s.events, _ = p.Rooms.(EventService)
 	}
@@ -149,15 +169,21 @@ func NewHandler(p Params) http.Handler {
 		if p.Export != nil {
 			// Outside the REST deadline too: an export streams for as
 			// long as the download takes, under its own bound.
-			r.With(authenticate(p.Tokens, log)).Get("/me/export", s.export(p.Export))
+			r.With(authenticate(auth, log)).Get("/me/export", s.export(p.Export))
 		}
 		r.Group(func(r chi.Router) {
 			r.Use(withDeadline(restTimeout))
 			if p.DevSignIn {
 				r.Post("/auth/dev", s.devSignIn)
 			}
+			if p.Members != nil {
+				s.accountRoutes(r)
+			}
 			r.Group(func(r chi.Router) {
-				r.Use(authenticate(p.Tokens, log))
+				r.Use(authenticate(auth, log))
+				if p.Members != nil {
+					s.signedInAccountRoutes(r)
+				}
 				r.Get("/me", s.me)
 				if p.Nodes != nil {
 					r.Get("/nodes", s.nodes(p.Nodes))

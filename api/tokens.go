@@ -7,6 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -32,6 +33,10 @@ type Principal struct {
 	UserID      rooms.UserID
 	DisplayName string
 	ExpiresAt   time.Time
+	// SessionID is the sign-in session the token belongs to, checked
+	// against revocations on every use; empty for a development sign-in's
+	// token, which belongs to none.
+	SessionID members.SessionID
 }
 
 // Tokens issues and verifies the bearer tokens of the API and of
@@ -39,37 +44,61 @@ type Principal struct {
 // concurrent use.
 type Tokens struct {
 	secret []byte
-	ttl    time.Duration
-	now    func() time.Time
-	parser *jwt.Parser
+	// ttl is the lifetime of a development sign-in's token, accessTTL of
+	// a session's access token.
+	ttl, accessTTL time.Duration
+	now            func() time.Time
+	parser         *jwt.Parser
 }
 
 // claims are the JWT claims of a Parley token.
 type claims struct {
 	Name string `json:"name"`
+	// SessionID (sid) names the sign-in session of an access token; a
+	// development token has none.
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
+// DefaultAccessTTL is how long a session's access token lives unless
+// WithAccessTTL says otherwise: short, since the refresh token gets
+// another.
+const DefaultAccessTTL = 15 * time.Minute
+
+// TokenOption changes a Tokens.
+type TokenOption func(*Tokens)
+
+// WithAccessTTL sets the lifetime of sessions' access tokens.
+func WithAccessTTL(d time.Duration) TokenOption { return func(t *Tokens) { t.accessTTL = d } }
+
 // NewTokens returns a Tokens that signs with secret (at least MinSecretLen
-// bytes) and issues tokens valid for ttl (at least a second). now is the clock; nil means
-// time.Now. Tests pass their own so that expiry needs no sleeping.
-func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) (*Tokens, error) {
+// bytes) and issues development tokens valid for ttl and access tokens
+// valid for DefaultAccessTTL (both at least a second). now is the clock;
+// nil means time.Now. Tests pass their own so that expiry needs no
+// sleeping.
+func NewTokens(secret []byte, ttl time.Duration, now func() time.Time, opts ...TokenOption) (*Tokens, error) {
 	if len(secret) < MinSecretLen {
 		return nil, fmt.Errorf("token secret is %d bytes, want at least %d", len(secret), MinSecretLen)
-	}
-	if ttl < time.Second {
-		// JWT times are whole seconds; a shorter lifetime would expire
-		// the moment it is issued.
-		return nil, fmt.Errorf("token lifetime %v is shorter than a second", ttl)
 	}
 	if now == nil {
 		now = time.Now
 	}
 	t := &Tokens{
 		// Copied so that the caller cannot change the key under us.
-		secret: append([]byte(nil), secret...),
-		ttl:    ttl,
-		now:    now,
+		secret:    append([]byte(nil), secret...),
+		ttl:       ttl,
+		accessTTL: DefaultAccessTTL,
+		now:       now,
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	for _, d := range []time.Duration{t.ttl, t.accessTTL} {
+		if d < time.Second {
+			// JWT times are whole seconds; a shorter lifetime would
+			// expire the moment it is issued.
+			return nil, fmt.Errorf("token lifetime %v is shorter than a second", d)
+		}
 	}
 	t.parser = jwt.NewParser(
 		// Only HS256: this refuses "none" and the RS256/HS256 confusion
@@ -85,13 +114,31 @@ func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) (*Tokens,
 	return t, nil
 }
 
-// Issue returns a signed token for m and the time it expires. Times are in
-// whole seconds, as JWT carries them, so expiresAt is exactly the exp claim.
+// Issue returns a signed development token for m, which belongs to no
+// session, and the time it expires. Times are in whole seconds, as JWT
+// carries them, so expiresAt is exactly the exp claim.
 func (t *Tokens) Issue(m rooms.Member) (token string, expiresAt time.Time, err error) {
+	return t.issue(m, "", t.ttl)
+}
+
+// IssueAccess returns a signed access token for m in session sid, valid
+// for the access TTL, and the time it expires.
+func (t *Tokens) IssueAccess(m rooms.Member, sid members.SessionID) (token string, expiresAt time.Time, err error) {
+	if sid == "" {
+		return "", time.Time{}, errors.New("access token without a session")
+	}
+	return t.issue(m, sid, t.accessTTL)
+}
+
+// AccessTTL is how long an access token lives.
+func (t *Tokens) AccessTTL() time.Duration { return t.accessTTL }
+
+func (t *Tokens) issue(m rooms.Member, sid members.SessionID, ttl time.Duration) (string, time.Time, error) {
 	now := t.now().UTC().Truncate(time.Second)
-	exp := now.Add(t.ttl).Truncate(time.Second)
+	exp := now.Add(ttl).Truncate(time.Second)
 	c := claims{
-		Name: m.DisplayName,
+		Name:      m.DisplayName,
+		SessionID: string(sid),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    tokenIssuer,
 			Subject:   string(m.ID),
@@ -126,5 +173,11 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: subject: %v", ErrTokenInvalid, err)
 	}
-	return Principal{UserID: uid, DisplayName: c.Name, ExpiresAt: c.ExpiresAt.UTC()}, nil
+	var sid members.SessionID
+	if c.SessionID != "" {
+		if sid, err = members.ParseSessionID(c.SessionID); err != nil {
+			return Principal{}, fmt.Errorf("%w: sid: %v", ErrTokenInvalid, err)
+		}
+	}
+	return Principal{UserID: uid, DisplayName: c.Name, ExpiresAt: c.ExpiresAt.UTC(), SessionID: sid}, nil
 }

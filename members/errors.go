@@ -57,6 +57,9 @@ var (
 	ErrRefreshReused = errors.New("refresh token reused; session revoked")
 	// ErrSessionNotFound means the account has no such session.
 	ErrSessionNotFound = errors.New("session not found")
+	// ErrSessionRevoked means the session was signed out, or ended for a
+	// reused refresh token: its access tokens are refused.
+	ErrSessionRevoked = errors.New("session revoked")
 
 	// ErrUnavailable means the store could not be reached or failed.
 	ErrUnavailable = errors.New("members store unavailable")

@@ -172,7 +172,8 @@ type SessionStore interface {
 	// expires, and returns the session. An unknown token, or one of an
 	// expired or revoked session, is ErrRefreshInvalid. A token that was
 	// already exchanged is ErrRefreshReused, and its session is revoked
-	// at now (that revocation is kept, though an error is returned).
+	// at now (that revocation is kept, though an error is returned, and
+	// the revoked session is returned with that error).
 	RotateRefresh(ctx context.Context, oldHash, newHash string, now, expires time.Time) (Session, error)
 	// RevokeSession revokes one session of the account at now. Revoking a
 	// revoked one changes nothing; a missing one, or another account's, is

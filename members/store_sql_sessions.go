@@ -82,6 +82,11 @@ func (s *SQLStore) RotateRefresh(ctx context.Context, oldHash, newHash string, n
 		sess.ExpiresAt = expires
 		return nil
 	}, func(err error) bool { return errors.Is(err, ErrRefreshReused) })
+	if errors.Is(err, ErrRefreshReused) {
+		// The session is returned too, so that the caller can drop its
+		// access tokens at once.
+		return sess, fmt.Errorf("rotate refresh token: %w", err)
+	}
 	if err != nil {
 		return Session{}, fmt.Errorf("rotate refresh token: %w", err)
 	}

@@ -383,8 +383,12 @@ func testStore(t *testing.T, open func(t *testing.T) *SQLStore) {
 		if err != nil || got.ID != sess.ID || !got.ExpiresAt.Equal(epoch.Add(2*time.Hour)) {
 			t.Fatalf("RotateRefresh = %+v, %v", got, err)
 		}
-		if _, err := f.st.RotateRefresh(t.Context(), "r1", "r3", epoch.Add(2*time.Minute), epoch.Add(3*time.Hour)); !errors.Is(err, ErrRefreshReused) {
+		reused, err := f.st.RotateRefresh(t.Context(), "r1", "r3", epoch.Add(2*time.Minute), epoch.Add(3*time.Hour))
+		if !errors.Is(err, ErrRefreshReused) {
 			t.Fatalf("reuse: err = %v, want ErrRefreshReused", err)
+		}
+		if reused.ID != sess.ID || !reused.RevokedAt.Equal(epoch.Add(2*time.Minute)) {
+			t.Errorf("reuse returned session %+v, want %s revoked at the reuse", reused, sess.ID)
 		}
 		// The whole session is revoked: the newer token is refused too.
 		if _, err := f.st.RotateRefresh(t.Context(), "r2", "r4", epoch.Add(3*time.Minute), epoch.Add(3*time.Hour)); !errors.Is(err, ErrRefreshInvalid) {

@@ -13,8 +13,23 @@ import (
 // Redis (RedisChatLimiter, one limit across every process); both pass the
 // contract suite in chat_limit_test.go.
 type ChatLimiter interface {
-	Allow(ctx context.Context, user UserID, now time.Time) (bool, error)
+	// Take takes one message of user's rate at now, and returns 0; or,
+	// taking nothing, how long until one is free.
+	Take(ctx context.Context, user UserID, now time.Time) (wait time.Duration, err error)
 }
+
+// RateLimitError is ErrRateLimited with how long to wait before trying
+// again.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return "too many messages; retry after " + e.RetryAfter.String()
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
 // ChatRate is how fast a member may chat: PerMinute messages a minute on
 // average, and up to Burst at once.
@@ -51,8 +66,8 @@ func NewMemoryChatLimiter(r ChatRate) *MemoryChatLimiter {
 // keeps the map to the members chatting lately.
 const pruneEvery = 1024
 
-// Allow implements ChatLimiter.
-func (m *MemoryChatLimiter) Allow(_ context.Context, user UserID, now time.Time) (bool, error) {
+// Take implements ChatLimiter.
+func (m *MemoryChatLimiter) Take(_ context.Context, user UserID, now time.Time) (time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.calls++; m.calls%pruneEvery == 0 {
@@ -68,5 +83,10 @@ func (m *MemoryChatLimiter) Allow(_ context.Context, user UserID, now time.Time)
 		b = rate.NewLimiter(rate.Every(m.rate.interval()), m.rate.Burst)
 		m.buckets[user] = b
 	}
-	return b.AllowN(now, 1), nil
+	r := b.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now) // refused: it takes nothing
+		return wait, nil
+	}
+	return 0, nil
 }

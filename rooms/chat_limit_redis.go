@@ -30,7 +30,7 @@ func NewRedisChatLimiter(client redis.UniversalClient, prefix string, r ChatRate
 // A message is allowed when, with its token taken, the bucket would not be
 // emptier than Burst allows; the key lives only while the bucket refills.
 // KEYS[1] the member's key   ARGV[1] now (ms)   ARGV[2] interval (ms)
-// ARGV[3] burst. Returns 1 (allowed) or 0.
+// ARGV[3] burst. Returns 0 (taken), or the ms until a message is free.
 var chatLimitScript = redis.NewScript(`
 local now, interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -38,20 +38,21 @@ if tat < now then
   tat = now
 end
 local next_tat = tat + interval
-if next_tat - now > interval * burst then
-  return 0
+local over = next_tat - now - interval * burst
+if over > 0 then
+  return math.ceil(over)
 end
 redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now))
-return 1
+return 0
 `)
 
-// Allow implements ChatLimiter.
-func (r *RedisChatLimiter) Allow(ctx context.Context, user UserID, now time.Time) (bool, error) {
+// Take implements ChatLimiter.
+func (r *RedisChatLimiter) Take(ctx context.Context, user UserID, now time.Time) (time.Duration, error) {
 	interval := float64(r.rate.interval()) / float64(time.Millisecond)
-	n, err := chatLimitScript.Run(ctx, r.client, []string{r.prefix + ":chatrate:" + string(user)},
-		now.UnixMilli(), interval, r.rate.Burst).Int()
+	ms, err := chatLimitScript.Run(ctx, r.client, []string{r.prefix + ":chatrate:" + string(user)},
+		now.UnixMilli(), interval, r.rate.Burst).Int64()
 	if err != nil {
-		return false, fmt.Errorf("chat limit: %w: redis: %w", ErrUnavailable, err)
+		return 0, fmt.Errorf("chat limit: %w: redis: %w", ErrUnavailable, err)
 	}
-	return n == 1, nil
+	return time.Duration(ms) * time.Millisecond, nil
 }

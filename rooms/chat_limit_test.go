@@ -12,12 +12,24 @@ func testChatLimiter(t *testing.T, lim ChatLimiter) {
 	ann, bob := NewUserID(), NewUserID()
 	allow := func(what string, u UserID, want bool) {
 		t.Helper()
-		got, err := lim.Allow(t.Context(), u, now)
+		wait, err := lim.Take(t.Context(), u, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != want {
-			t.Errorf("%s: Allow = %v, want %v", what, got, want)
+		if got := wait == 0; got != want {
+			t.Errorf("%s: Take waits %v, want allowed %v", what, wait, want)
+		}
+	}
+	waits := func(what string, u UserID, want time.Duration) {
+		t.Helper()
+		wait, err := lim.Take(t.Context(), u, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Waits are told to the millisecond (Redis keeps ms; the token
+		// bucket computes in floats).
+		if wait.Round(time.Millisecond) != want {
+			t.Errorf("%s: Take waits %v, want %v", what, wait, want)
 		}
 	}
 	for range 3 {
@@ -25,8 +37,9 @@ func testChatLimiter(t *testing.T, lim ChatLimiter) {
 	}
 	allow("past the burst", ann, false)
 	allow("someone else", bob, true)
+	waits("a refusal says how long to wait", ann, time.Second)
 	now = now.Add(900 * time.Millisecond)
-	allow("before a token is back", ann, false)
+	waits("and, later, how long is left", ann, 100*time.Millisecond)
 	now = now.Add(100 * time.Millisecond)
 	allow("a second later", ann, true)
 	allow("right after", ann, false)
@@ -53,11 +66,11 @@ func TestRedisChatLimiter(t *testing.T) {
 func TestMemoryChatLimiterForgetsIdleMembers(t *testing.T) {
 	lim := NewMemoryChatLimiter(testChatRate)
 	for range pruneEvery - 1 {
-		if _, err := lim.Allow(t.Context(), NewUserID(), liveEpoch); err != nil {
+		if _, err := lim.Take(t.Context(), NewUserID(), liveEpoch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := lim.Allow(t.Context(), NewUserID(), liveEpoch.Add(time.Minute)); err != nil {
+	if _, err := lim.Take(t.Context(), NewUserID(), liveEpoch.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	lim.mu.Lock()

@@ -51,12 +51,12 @@ func (s *Service) SendChat(ctx context.Context, room RoomID, author UserID, body
 		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	ok, err := s.data.limiter.Allow(ctx, author, now)
+	wait, err := s.data.limiter.Take(ctx, author, now)
 	if err != nil {
 		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
 	}
-	if !ok {
-		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, ErrRateLimited)
+	if wait > 0 {
+		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, &RateLimitError{RetryAfter: wait})
 	}
 	m, err := st.AddChatMessage(ctx, ChatMessage{ID: NewMessageID(), Room: room, Author: author, Body: text, CreatedAt: now})
 	if err != nil {

@@ -18,6 +18,7 @@ type speakingDetector struct {
 	speaking  bool
 	lastCount uint64    // voice packet count at the previous evaluation
 	lastVoice time.Time // evaluation time at which voice was last seen
+	lastEval  time.Time // time of the previous evaluation
 }
 
 func newSpeakingDetector(hangover time.Duration) speakingDetector {
@@ -28,6 +29,14 @@ func newSpeakingDetector(hangover time.Duration) speakingDetector {
 // voice packet count. It reports whether the speaking state changed; the
 // new state is d.speaking.
 func (d *speakingDetector) update(now time.Time, voiceCount uint64) (changed bool) {
+	// A tick that brings no time closes no interval: its packets belong to
+	// the next one. The clock of a router never stands still, but tests
+	// tick it by zero to wait for the router, and the evaluation of such a
+	// tick may run after packets meant for the next interval arrived.
+	if !d.lastEval.IsZero() && !now.After(d.lastEval) {
+		return false
+	}
+	d.lastEval = now
 	delta := voiceCount - d.lastCount // wraps correctly on overflow
 	d.lastCount = voiceCount
 

@@ -218,3 +218,17 @@ func TestOnSpeakingStopsWhenASpeakerIsRevokedOrLeaves(t *testing.T) {
 	sr.expect(b.id, false)
 	sr.expectNone()
 }
+
+// A tick that brings no time judges nothing: the voice it sees is counted
+// at the next tick, so a late evaluation cannot date speech too early.
+func TestSpeakingDetectorIgnoresATickWithoutTime(t *testing.T) {
+	d := newSpeakingDetector(500 * time.Millisecond)
+	at := time.Unix(1000, 0)
+	d.update(at, 0)
+	if d.update(at, 10) {
+		t.Fatal("a tick at the same time started a speaker")
+	}
+	if !d.update(at.Add(100*time.Millisecond), 10) || !d.lastVoice.Equal(at.Add(100*time.Millisecond)) {
+		t.Fatalf("the next tick did not count the voice at its own time: speaking %v since %v", d.speaking, d.lastVoice)
+	}
+}

@@ -25,7 +25,7 @@ func clusterNodes(t *testing.T, n int, redisURL, prefix string, extra ...string)
 	dir := t.TempDir()
 	db := testenv.Postgres(t)
 	env := append(os.Environ(),
-		"PARLEY_HTTP_ADDR=127.0.0.1:0", "PARLEY_UDP_PORT=0", "PARLEY_RTC_LOOPBACK_ONLY=true",
+		"PARLEY_HTTP_ADDR=127.0.0.1:0", "PARLEY_UDP_PORT=0", "PARLEY_RTC_LOOPBACK_ONLY=true", "PARLEY_DEV_SIGNIN=true",
 		"PARLEY_DATA_DIR="+dir, "PARLEY_TOKEN_SECRET="+testSecret,
 		"PARLEY_REDIS_URL="+redisURL, "PARLEY_REDIS_PREFIX="+prefix,
 		"PARLEY_SHUTDOWN_TIMEOUT=5s", "PARLEY_NODE_TTL=2s", "PARLEY_DATABASE_URL="+db,

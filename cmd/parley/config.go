@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/parley-audio/parley/members"
 )
 
 // serveConfig is everything `parley serve` can be told. Each field has a
@@ -31,6 +33,12 @@ type serveConfig struct {
 	LoopbackOnly    bool
 	TokenSecret     string
 	TokenTTL        time.Duration
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	InviteQuota     int
+	InviteTTL       time.Duration
+	SignInPerUser   members.Rate
+	SignInPerAddr   members.Rate
 	DevSignIn       bool
 	AllowedOrigins  []string
 	ShutdownTimeout time.Duration
@@ -116,8 +124,21 @@ func baseOptions() []option {
 			c.TokenSecret = v
 			return nil
 		}},
-		{"token-ttl", "PARLEY_TOKEN_TTL", "12h", "how long a sign-in token is valid", durationSetter(func(c *serveConfig, d time.Duration) { c.TokenTTL = d })},
-		{"dev-sign-in", "PARLEY_DEV_SIGNIN", "true", "allow the development sign-in that takes only a display name", func(c *serveConfig, v string) error {
+		{"token-ttl", "PARLEY_TOKEN_TTL", "12h", "how long a development sign-in token is valid", durationSetter(func(c *serveConfig, d time.Duration) { c.TokenTTL = d })},
+		{"access-token-ttl", "PARLEY_ACCESS_TOKEN_TTL", "15m", "how long an access token is valid; the session's refresh token gets the next one", durationSetter(func(c *serveConfig, d time.Duration) { c.AccessTokenTTL = d })},
+		{"refresh-token-ttl", "PARLEY_REFRESH_TOKEN_TTL", "720h", "how long a session lasts unused: each refresh gives a new refresh token valid this long", durationSetter(func(c *serveConfig, d time.Duration) { c.RefreshTokenTTL = d })},
+		{"invite-quota", "PARLEY_INVITE_QUOTA", "5", "how many invites a member holds at a time (used ones, and unused ones still valid)", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10000 {
+				return errors.New("must be a number from 0 to 10000")
+			}
+			c.InviteQuota = n
+			return nil
+		}},
+		{"invite-ttl", "PARLEY_INVITE_TTL", "168h", "how long an invite code can be used", durationSetter(func(c *serveConfig, d time.Duration) { c.InviteTTL = d })},
+		{"signin-rate-user", "PARLEY_SIGNIN_RATE_USER", "5/5m", "failed sign-in attempts allowed per username: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerUser = r })},
+		{"signin-rate-address", "PARLEY_SIGNIN_RATE_ADDRESS", "20/1m", "sign-in attempts allowed per client address: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerAddr = r })},
+		{"dev-sign-in", "PARLEY_DEV_SIGNIN", "false", "allow the development sign-in that takes only a display name, and its tokens (tests, parley bench)", func(c *serveConfig, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.DevSignIn = b
 			return err
@@ -212,6 +233,17 @@ func intSetter(lo, hi int, set func(*serveConfig, int)) func(*serveConfig, strin
 	}
 }
 
+func rateSetter(set func(*serveConfig, members.Rate)) func(*serveConfig, string) error {
+	return func(c *serveConfig, v string) error {
+		r, err := members.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		set(c, r)
+		return nil
+	}
+}
+
 func splitList(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
@@ -228,8 +260,9 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 }
 
 // loadConfig is loadServeConfig for any subcommand that takes the server's
-// settings (migrate, admin), named so in its usage.
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+// settings (migrate, admin), named so in its usage. extra adds the
+// subcommand's own flags to the same flag set.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (serveConfig, error) {
 	var c serveConfig
 	opts := options()
 	for _, o := range opts {
@@ -253,6 +286,9 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		} else {
 			fs.Func(o.flag, usage, func(v string) error { return o.set(&c, v) })
 		}
+	}
+	for _, add := range extra {
+		add(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err

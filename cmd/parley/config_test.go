@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-audio/parley/members"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -19,7 +21,10 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := serveConfig{
 		HTTPAddr: "127.0.0.1:8080", DataDir: "./data", UDPPort: 7882, TokenTTL: 12 * time.Hour,
-		DevSignIn: true, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
+		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 30 * 24 * time.Hour,
+		InviteQuota: 5, InviteTTL: 7 * 24 * time.Hour,
+		SignInPerUser: members.Rate{Burst: 5, Per: 5 * time.Minute}, SignInPerAddr: members.Rate{Burst: 20, Per: time.Minute},
+		DevSignIn: false, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley", ChatRate: 30, ChatBurst: 5,
 		Cluster: clusterConfig{Placement: "room", NodeTTL: 5 * time.Second, DrainTimeout: 30 * time.Second},
@@ -32,12 +37,12 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 	c, err := loadServeConfig(
 		[]string{"--udp-port", "9000", "--public-ip", "203.0.113.7, 198.51.100.2"},
-		env(map[string]string{"PARLEY_UDP_PORT": "8000", "PARLEY_HTTP_ADDR": "0.0.0.0:9999", "PARLEY_DEV_SIGNIN": "false"}),
+		env(map[string]string{"PARLEY_UDP_PORT": "8000", "PARLEY_HTTP_ADDR": "0.0.0.0:9999", "PARLEY_DEV_SIGNIN": "true"}),
 		io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.UDPPort != 9000 || c.HTTPAddr != "0.0.0.0:9999" || c.DevSignIn {
+	if c.UDPPort != 9000 || c.HTTPAddr != "0.0.0.0:9999" || !c.DevSignIn {
 		t.Fatalf("got port %d addr %s dev %v", c.UDPPort, c.HTTPAddr, c.DevSignIn)
 	}
 	if !reflect.DeepEqual(c.PublicIPs, []string{"203.0.113.7", "198.51.100.2"}) {
@@ -46,11 +51,18 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 }
 
 func TestConfigSwitchesWorkBareOrWithAValue(t *testing.T) {
-	c, err := loadServeConfig([]string{"--rtc-loopback-only", "--dev-sign-in=false"}, env(nil), io.Discard)
+	c, err := loadServeConfig([]string{"--rtc-loopback-only", "--dev-sign-in"}, env(map[string]string{"PARLEY_RTC_LOOPBACK_ONLY": "false"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.LoopbackOnly || c.DevSignIn {
+	if !c.LoopbackOnly || !c.DevSignIn {
+		t.Fatalf("loopback %v dev %v", c.LoopbackOnly, c.DevSignIn)
+	}
+	c, err = loadServeConfig([]string{"--dev-sign-in=false"}, env(map[string]string{"PARLEY_DEV_SIGNIN": "true"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DevSignIn {
 		t.Fatalf("loopback %v dev %v", c.LoopbackOnly, c.DevSignIn)
 	}
 }
@@ -77,6 +89,10 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		"stage cap of zero":       {args: []string{"--stage-cap", "0"}},
 		"not a redis url":         {args: []string{"--redis-url", "http://example.com"}},
 		"bad redis prefix":        {args: []string{"--redis-prefix", "a{b}"}},
+		"negative quota":          {args: []string{"--invite-quota", "-1"}},
+		"rate without a slash":    {env: map[string]string{"PARLEY_SIGNIN_RATE_USER": "5"}},
+		"rate of zero":            {args: []string{"--signin-rate-address", "0/1m"}},
+		"zero access TTL":         {args: []string{"--access-token-ttl", "0s"}},
 		"chat rate of zero":       {args: []string{"--chat-rate", "0"}},
 		"chat burst not a number": {env: map[string]string{"PARLEY_CHAT_BURST": "lots"}},
 	} {

@@ -46,10 +46,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startServer starts one with the development sign-in on, which most
+// tests use to make people quickly; a test of accounts turns it off.
 func startServer(t *testing.T, mods ...func(*serveConfig)) *testServer {
 	t.Helper()
 	cfg, err := loadServeConfig([]string{
-		"--http-addr", "127.0.0.1:0", "--udp-port", "0", "--rtc-loopback-only",
+		"--http-addr", "127.0.0.1:0", "--udp-port", "0", "--rtc-loopback-only", "--dev-sign-in",
 		"--data-dir", t.TempDir(), "--shutdown-timeout", "5s", "--log-level", "debug",
 	}, func(string) string { return "" }, os.Stderr)
 	if err != nil {

@@ -2,6 +2,7 @@
 //
 //	parley serve [flags]    run the server (the default)
 //	parley migrate [flags]  apply the database migrations, then exit
+//	parley admin ...        accounts: create an admin, the waitlist
 //	parley bench [flags]    load a running server and measure it
 //	parley version          print the version
 package main
@@ -55,14 +56,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runBench(args, stdout, stderr)
 	case "migrate":
 		return runMigrate(args, stdout, stderr)
+	case "admin":
+		return runAdmin(args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "parley", version)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: parley [serve|migrate|bench|version] [flags]\n\nRun 'parley serve -h' for the server's flags; migrate takes the same.")
+		fmt.Fprintln(stdout, "usage: parley [serve|migrate|admin|bench|version] [flags]\n\nRun 'parley serve -h' for the server's flags; migrate and admin take the same.")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "parley: unknown command %q\nusage: parley [serve|migrate|bench|version] [flags]\n", cmd)
+		fmt.Fprintf(stderr, "parley: unknown command %q\nusage: parley [serve|migrate|admin|bench|version] [flags]\n", cmd)
 		return 2
 	}
 }

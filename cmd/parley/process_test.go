@@ -136,7 +136,7 @@ func TestSignalShutsDownGracefully(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			p := startProcess(t, t.TempDir(), os.Environ(),
-				"--http-addr", "127.0.0.1:0", "--udp-port", "0", "--rtc-loopback-only",
+				"--http-addr", "127.0.0.1:0", "--udp-port", "0", "--rtc-loopback-only", "--dev-sign-in",
 				"--data-dir", t.TempDir(), "--shutdown-timeout", "5s")
 			ts := &testServer{listening: listening{BaseURL: p.baseURL}}
 			speaker := ts.signIn(t, ctx, "Speaker")
@@ -180,8 +180,10 @@ func TestSignalShutsDownGracefully(t *testing.T) {
 
 // On a fresh machine, `parley serve` with no flags and no PARLEY_ variables
 // (what `make run` does) listens on 127.0.0.1:8080, keeps its data in
-// ./data, and the README's tour works: sign in, create a room, list it,
-// join it twice, and hear the speaker.
+// ./data, and the README's tour works: the first person signs up and is
+// the admin, makes an invite link, the second signs up with it; a room is
+// created, listed, joined twice, and the speaker heard. The development
+// sign-in is off.
 func TestDefaultsServeTheREADMETour(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:8080"} {
 		if ln, err := net.Listen("tcp", addr); err != nil {
@@ -216,7 +218,26 @@ func TestDefaultsServeTheREADMETour(t *testing.T) {
 	if err != nil || !strings.Contains(page, "<html") {
 		t.Fatalf("GET / did not return the web client: %v", err)
 	}
-	ann := ts.signIn(t, ctx, "Ann")
+	if _, err := (&client.API{BaseURL: ts.BaseURL}).DevSignIn(ctx, "Dev"); !client.IsCode(err, "not_found") {
+		t.Fatalf("the development sign-in by default: %v, want not_found (off)", err)
+	}
+	ann := &person{name: "Ann", api: &client.API{BaseURL: ts.BaseURL}, rec: newRecorder()}
+	first, err := ann.api.SignUp(ctx, "ann", tourPassword, "Ann", "")
+	if err != nil || !first.Member.Admin {
+		t.Fatalf("the first sign-up: %+v, %v; want an admin", first.Member, err)
+	}
+	ann.id = first.Member.ID
+	inv, err := ann.api.CreateInvite(ctx)
+	if err != nil || !strings.HasPrefix(inv.Link, "http://127.0.0.1:8080/join?invite=pinv_") {
+		t.Fatalf("invite link %q, %v", inv.Link, err)
+	}
+	code := strings.TrimPrefix(inv.Link, "http://127.0.0.1:8080/join?invite=")
+	bob := &person{name: "Bob", api: &client.API{BaseURL: ts.BaseURL}, rec: newRecorder()}
+	second, err := bob.api.SignUp(ctx, "bob", tourPassword, "Bob", code)
+	if err != nil || second.Member.Status != "active" {
+		t.Fatalf("sign-up with the invite: %+v, %v", second.Member, err)
+	}
+	bob.id = second.Member.ID
 	room, err := ann.api.CreateRoom(ctx, "Fresh clone", "the README tour")
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +261,6 @@ func TestDefaultsServeTheREADMETour(t *testing.T) {
 		}
 	}
 	connect(ann, true)
-	bob := ts.signIn(t, ctx, "Bob")
 	connect(bob, false)
 	list, err := bob.api.LiveRooms(ctx)
 	if err != nil {
@@ -261,7 +281,7 @@ func TestDefaultsServeTheREADMETour(t *testing.T) {
 	if code := p.waitExit(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit code %d, want 0", code)
 	}
-	for _, f := range []string{"data/parley.db", "data/token-secret"} {
+	for _, f := range []string{"data/parley.db", "data/members.db", "data/token-secret"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("default data directory: %v", err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/parley-audio/parley/api"
+	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/sfu"
 	"github.com/parley-audio/parley/signaling"
@@ -52,19 +53,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
-	tokens, err := api.NewTokens(secret, cfg.TokenTTL, nil)
+	tokens, err := api.NewTokens(secret, cfg.TokenTTL, nil, api.WithAccessTTL(cfg.AccessTokenTTL))
 	if err != nil {
 		return err
 	}
 
-	live, bus, chatLimit, closeLive, err := openLive(ctx, cfg)
+	live, bus, redisClient, closeLive, err := openLive(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeLive()
+	accounts, err := newAccounts(cfg, store.members, redisClient, log.With("component", "members"))
+	if err != nil {
+		return err
+	}
+	// Session tokens are refused until the revocations have been read.
+	if err := accounts.SyncRevocations(ctx); err != nil {
+		return err
+	}
 	svc := rooms.NewService(rooms.ServiceParams{
 		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
-		Data: store.rooms, ChatLimiter: chatLimit,
+		Data: store.rooms, ChatLimiter: newChatLimiter(cfg, redisClient),
 		Limits: rooms.Limits{
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
@@ -95,7 +104,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sigCfg := signaling.DefaultConfig()
 	sigCfg.AllowedOrigins = cfg.AllowedOrigins
 	sig, err := signaling.NewServer(signaling.Params{
-		Config: sigCfg, Rooms: svc, Media: media, Auth: tokenAuth{tokens},
+		Config: sigCfg, Rooms: svc, Media: media, Auth: tokenAuth{api.NewAuthenticator(tokens, accounts, cfg.DevSignIn)},
 		Logger: log.With("component", "signaling"), Cluster: cl.cluster, ClusterConfig: cl.config,
 	})
 	if err != nil {
@@ -112,7 +121,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
-		Rooms: svc, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Rooms: svc, Members: accounts, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
 		Admins: memberAdmins{store.members},
 		Export: exporter, Relay: cl.relay, Nodes: cl.nodes,
 		Logger: log.With("component", "http"),
@@ -162,7 +171,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		defer t.Stop()
 		svc.Run(janitorCtx, t.C)
 	}()
-	defer func() { stopJanitor(); <-janitorDone }()
+	// The revocation cache reads what other processes signed out.
+	revocationsDone := make(chan struct{})
+	go func() {
+		defer close(revocationsDone)
+		t := time.NewTicker(accounts.Config().RevocationSync)
+		defer t.Stop()
+		accounts.Run(janitorCtx, t.C)
+	}()
+	defer func() { stopJanitor(); <-janitorDone; <-revocationsDone }()
 	leave, err := joinCluster(ctx, node, cfg, addrs.BaseURL, media, sig, svc)
 	if err != nil {
 		_ = srv.Close()
@@ -206,14 +223,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	return nil
 }
 
-// openLive chooses where live state, events and the chat limit live: in
-// this process (the default, for one machine) or in Redis, shared by every
-// process that points at it. This is the one place that chooses.
-func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, rooms.ChatLimiter, func(), error) {
-	chatRate := rooms.ChatRate{PerMinute: cfg.ChatRate, Burst: cfg.ChatBurst}
+// openLive chooses where live state and events live: in this process (the
+// default, for one machine) or in Redis, shared by every process that
+// points at it. This is the one place that chooses. The Redis client is
+// returned too (nil without Redis), for what else is shared through it.
+func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus, *redis.Client, func(), error) {
 	if cfg.RedisURL == "" {
 		bus := rooms.NewMemoryBus()
-		return rooms.NewMemoryLive(bus), bus, rooms.NewMemoryChatLimiter(chatRate), func() { _ = bus.Close() }, nil
+		return rooms.NewMemoryLive(bus), bus, nil, func() { _ = bus.Close() }, nil
 	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
@@ -227,8 +244,23 @@ func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus,
 		return nil, nil, nil, nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
 	}
 	live := rooms.NewRedisLive(client, cfg.RedisPrefix)
-	limit := rooms.NewRedisChatLimiter(client, cfg.RedisPrefix, chatRate)
-	return live, live, limit, func() { _ = live.Close(); _ = client.Close() }, nil
+	return live, live, client, func() { _ = live.Close(); _ = client.Close() }, nil
+}
+
+// newAccounts builds the members service. With Redis, sign-in attempts are
+// counted there, so that every process enforces one limit; without, in
+// this process.
+func newAccounts(cfg serveConfig, store members.Store, client *redis.Client, log *slog.Logger) (*members.Service, error) {
+	mc := members.DefaultConfig()
+	mc.InviteQuota, mc.InviteTTL = cfg.InviteQuota, cfg.InviteTTL
+	mc.AccessTTL, mc.RefreshTTL = cfg.AccessTokenTTL, cfg.RefreshTokenTTL
+	mc.SignInPerUser, mc.SignInPerAddress = cfg.SignInPerUser, cfg.SignInPerAddr
+	p := members.ServiceParams{Store: store, Config: mc, Logger: log}
+	if client != nil {
+		p.UserLimiter = members.NewRedisLimiter(client, cfg.RedisPrefix+":signin:user", mc.SignInPerUser)
+		p.AddressLimiter = members.NewRedisLimiter(client, cfg.RedisPrefix+":signin:addr", mc.SignInPerAddress)
+	}
+	return members.NewService(p)
 }
 
 // browserHost turns a listening address into a host:port a browser can
@@ -270,11 +302,12 @@ func tokenSecret(cfg serveConfig) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// tokenAuth lets signaling check the API's tokens without importing api.
-type tokenAuth struct{ tokens *api.Tokens }
+// tokenAuth lets signaling check the API's tokens, revoked sessions
+// included, without importing api.
+type tokenAuth struct{ auth *api.Authenticator }
 
 func (a tokenAuth) Authenticate(token string) (signaling.Identity, error) {
-	p, err := a.tokens.Verify(token)
+	p, err := a.auth.Authenticate(token)
 	if errors.Is(err, api.ErrTokenExpired) {
 		return signaling.Identity{}, fmt.Errorf("%w: %w", signaling.ErrTokenExpired, err)
 	}

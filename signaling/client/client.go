@@ -52,6 +52,83 @@ func (a *API) DevSignIn(ctx context.Context, name string) (SignInResult, error) 
 	return out, err
 }
 
+// SignedIn is a signed-in session (docs/api.md, "Authentication").
+type SignedIn struct {
+	Token            string    `json:"token"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	RefreshToken     string    `json:"refresh_token"`
+	RefreshExpiresAt time.Time `json:"refresh_expires_at"`
+	SessionID        string    `json:"session_id"`
+	Member           Account   `json:"member"`
+}
+
+// Account is a member's account as its owner sees it.
+type Account struct {
+	ID          rooms.UserID `json:"id"`
+	Username    string       `json:"username"`
+	DisplayName string       `json:"display_name"`
+	Status      string       `json:"status"`
+	Admin       bool         `json:"admin"`
+	InvitedBy   rooms.UserID `json:"invited_by,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+}
+
+// SignUp creates an account, with an invite code or ("") onto the
+// waitlist. An active account is signed in, and its access token kept; a
+// waitlisted one returns a SignedIn with only Member set.
+func (a *API) SignUp(ctx context.Context, username, password, displayName, inviteCode string) (SignedIn, error) {
+	var out SignedIn
+	err := a.do(ctx, http.MethodPost, "/api/v1/auth/signup", map[string]string{
+		"username": username, "password": password, "display_name": displayName, "invite_code": inviteCode,
+	}, &out)
+	if err == nil && out.Token != "" {
+		a.Token = out.Token
+	}
+	return out, err
+}
+
+// SignIn signs in with a username and password and keeps the access token.
+func (a *API) SignIn(ctx context.Context, username, password string) (SignedIn, error) {
+	var out SignedIn
+	err := a.do(ctx, http.MethodPost, "/api/v1/auth/signin", map[string]string{"username": username, "password": password}, &out)
+	if err == nil {
+		a.Token = out.Token
+	}
+	return out, err
+}
+
+// Refresh exchanges a refresh token for new tokens and keeps the access
+// token. The old refresh token no longer works.
+func (a *API) Refresh(ctx context.Context, refreshToken string) (SignedIn, error) {
+	var out SignedIn
+	err := a.do(ctx, http.MethodPost, "/api/v1/auth/refresh", map[string]string{"refresh_token": refreshToken}, &out)
+	if err == nil {
+		a.Token = out.Token
+	}
+	return out, err
+}
+
+// SignOut ends the session of the access token.
+func (a *API) SignOut(ctx context.Context) error {
+	return a.do(ctx, http.MethodPost, "/api/v1/auth/signout", nil, nil)
+}
+
+// NewInvite is an invite just made: its code and sign-up link.
+type NewInvite struct {
+	Invite struct {
+		ID string `json:"id"`
+	} `json:"invite"`
+	Code string `json:"code"`
+	Link string `json:"link"`
+}
+
+// CreateInvite makes an invite.
+func (a *API) CreateInvite(ctx context.Context) (NewInvite, error) {
+	var out NewInvite
+	err := a.do(ctx, http.MethodPost, "/api/v1/me/invites", nil, &out)
+	return out, err
+}
+
 // CreateRoom opens a room.
 func (a *API) CreateRoom(ctx context.Context, title, description string) (rooms.RoomJSON, error) {
 	return a.CreateRoomWith(ctx, NewRoom{Title: title, Description: description})

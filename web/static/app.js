@@ -1,14 +1,15 @@
 // Parley's browser client: sign in, the room list, and a room.
 //
-// Views: sign-in, the list of live rooms ("/"), a room ("/rooms/{id}").
-// Modules: api.js (REST), signal.js (WebSocket), rtc.js (PeerConnection),
+// Views: sign-in, the list of live rooms ("/"), a room ("/rooms/{id}"), and
+// the account pages of auth.js (sign-up, invites, the admin's waitlist).
+// Modules: api.js (REST), auth*.js (accounts), signal.js (WebSocket), rtc.js (PeerConnection),
 // room.js (one visit to a room), stage.js (the stage's rules: queue, order,
 // which actions to offer), ui.js (DOM helpers).
 //
 // ---- Hooks for automated browser tests (keep them stable) ----
 //
 // window.__parley, read-only, always current:
-//   state         'signin' | 'list' | 'room'
+//   state         'signin' | 'signup' | 'list' | 'room' | 'invites' | 'waitlist'
 //   self          our participant record in the room, as the server last sent
 //                 it ({user_id, display_name, role, joined_at, muted, invited,
 //                 hand_raised_seq}), or null
@@ -19,7 +20,8 @@
 //                 codes (action refusals included), REST error codes (and
 //                 'network'), the local 'microphone' / 'negotiation' failures,
 //                 and 'not_connected' / 'timeout' for actions that got no answer
-//   member        the signed-in member ({id, display_name, created_at}) or null
+//   member        the signed-in member ({id, display_name, created_at}, and for an
+//                 account also username, status, admin) or null
 //   room          the room as `joined` sent it, or null
 //   muted         whether our microphone track is disabled: on stage and muted
 //                 (by us, at once, or by a moderator); false off stage
@@ -43,7 +45,8 @@
 //   events        [{id, title, rsvped, rsvp_count}]: the upcoming events listed (events.js)
 //
 // Element ids (each also has the same data-testid):
-//   signin-name, signin-button, signout, whoami
+//   signin-name, signin-button (the development sign-in), signout, whoami;
+//   the account pages' ids are listed in auth.js
 //   create-title, create-description, create-room
 //   room-list; each room is li[data-testid=room-item][data-room-id], with a
 //     button[data-testid=join-room][data-room-id] (its title is a link too)
@@ -92,6 +95,7 @@
 // -------------------------------------------------------------
 
 import { auth, createApi } from './api.js';
+import { createAccounts } from './auth.js';
 import { RoomSession } from './room.js';
 import { isOnStage, handRaised, stageOrder, audienceOf, actionsOn, actionMessage, ACTION_UI, ordinal } from './stage.js';
 import { $, h, reconcile, toast, initials, setText, showView } from './ui.js';
@@ -114,8 +118,15 @@ const app = {
 
 const api = createApi({
   onError: (err) => app.errors.push(err.code),
-  onUnauthorized: (code) =>
-    toSignIn(code === 'token_expired' ? 'Your session expired. Please sign in again.' : 'Please sign in again.'),
+  onUnauthorized: (code) => toSignIn({
+    token_expired: 'Your session expired. Please sign in again.',
+    session_revoked: 'You were signed out. Please sign in again.',
+  }[code] || 'Please sign in again.'),
+});
+
+const accounts = createAccounts({
+  api, setView, navigate, route, view: () => app.view,
+  signedOut: (message) => toSignIn(message),
 });
 
 // The room's chat and the list's events, each in its own module.
@@ -165,10 +176,12 @@ function route() {
   const s = auth.get();
   $('who').hidden = !s;
   setText('whoami', s ? s.member.display_name : '');
+  accounts.updateNav(s);
   const roomId = roomIdFromPath();
   if (app.session && (app.session.roomId !== roomId || !s)) leaveRoom();
-  if (!s) return showSignIn();
+  if (!s) return accounts.routeSignedOut(location.pathname) || showSignIn();
   if (roomId) return showRoom(roomId);
+  if (accounts.routeSignedIn(location.pathname)) return;
   if (location.pathname !== '/') history.replaceState(null, '', '/');
   showList();
 }
@@ -210,8 +223,9 @@ async function onSignIn(e) {
   });
 }
 
-function onSignOut() {
-  auth.clear();
+async function onSignOut() {
+  // The session ends on the server too; whatever it answers, it ends here.
+  await api.signOut().catch(() => {});
   history.pushState(null, '', '/');
   route();
 }
@@ -303,7 +317,9 @@ function showRoom(roomId) {
 
   const session = new RoomSession({
     roomId,
-    token: auth.get().token,
+    // A function: a reconnect takes the token as it is then, kept fresh by
+    // the refresh token.
+    token: () => auth.get()?.token,
     sink: $('audio-sink'),
     hooks: {
       onUpdate: () => app.session === session && renderRoom(),
@@ -325,10 +341,12 @@ function showRoom(roomId) {
         formError('list-notice', message); // stays on the list until the next room
         navigate('/');
       },
-      onAuthFailed: (code) => {
+      onAuthFailed: async (code) => {
         if (app.session !== session) return;
         app.session = null;
         closeRoomOverlays();
+        // An access token that lapsed (a tab asleep): refresh it and join again.
+        if (code === 'token_expired' && (await api.refresh())) return route();
         toSignIn(code === 'token_expired' ? 'Your session expired. Please sign in again.' : 'Please sign in again.');
       },
       onAutoplayBlocked: () => {
@@ -742,6 +760,7 @@ function plural(n, word) {
 
 function wire() {
   $('signin-form').addEventListener('submit', onSignIn);
+  accounts.wire();
   $('signout').addEventListener('click', onSignOut);
   $('create-form').addEventListener('submit', onCreate);
   $('room-list').addEventListener('click', onRoomListClick);

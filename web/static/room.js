@@ -223,12 +223,14 @@ export class RoomSession {
     this.goodbye = null;
     this.ticket = ticket;
     this.hooks.onStatus(this.retries ? 'Reconnecting…' : 'Connecting…');
+    // token may be a function, asked on every (re)connect for a fresh one.
+    const token = typeof this.token === 'function' ? this.token() : this.token;
     const opts = {
       onMessage: (m) => this.handle(m),
       onClose: (ev) => this.onSocketClosed(ev),
     };
     if (url) opts.url = url;
-    this.signal = this.makeSignal(this.token, opts);
+    this.signal = this.makeSignal(token, opts);
   }
 
   /**

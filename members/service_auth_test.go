@@ -1,0 +1,280 @@
+package members
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/parley-audio/parley/rooms"
+)
+
+func TestSignInRefusesWrongPasswordAndUnknownUserAlike(t *testing.T) {
+	f := newSvc(t, nil)
+	admin := f.admin()
+	g, err := f.svc.SignIn(t.Context(), " ADMIN ", goodPassword, "10.0.0.1")
+	if err != nil || g.Account.ID != admin.ID || g.RefreshToken == "" || g.Session.AccountID != admin.ID {
+		t.Fatalf("SignIn = %+v, %v", g, err)
+	}
+	if !g.Session.ExpiresAt.Equal(f.clock.Now().Add(testConfig().RefreshTTL)) {
+		t.Errorf("session expires %v, want now + the refresh TTL", g.Session.ExpiresAt)
+	}
+	wrong, errWrong := f.svc.SignIn(t.Context(), "admin", "not the password", "10.0.0.1")
+	if f.svc.dummy != "" {
+		t.Error("a known username's wrong password was checked against the dummy hash")
+	}
+	_, errUnknown := f.svc.SignIn(t.Context(), "nobody", goodPassword, "10.0.0.1")
+	if !errors.Is(errWrong, ErrBadCredentials) || !errors.Is(errUnknown, ErrBadCredentials) || errWrong.Error() != errUnknown.Error() {
+		t.Errorf("wrong password: %v; unknown user: %v; want the same ErrBadCredentials", errWrong, errUnknown)
+	}
+	if wrong.RefreshToken != "" {
+		t.Error("a refused sign-in returned a token")
+	}
+	// The unknown username cost a password check too.
+	if f.svc.dummy == "" {
+		t.Error("an unknown username was refused without checking a hash")
+	}
+	// A development member has no password.
+	dev := rooms.Member{ID: rooms.NewUserID(), DisplayName: "Dev", CreatedAt: epoch}
+	if err := f.st.CreateMember(t.Context(), dev); err != nil {
+		t.Fatal(err)
+	}
+	devAcct, _ := f.st.Account(t.Context(), dev.ID)
+	if _, err := f.svc.SignIn(t.Context(), devAcct.Username, "", "10.0.0.1"); err == nil {
+		t.Error("a development member signed in with no password")
+	}
+	if _, err := f.svc.SignIn(t.Context(), devAcct.Username, goodPassword, "10.0.0.1"); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("a development member: err = %v, want ErrBadCredentials", err)
+	}
+}
+
+func TestSignInNeedsBothFields(t *testing.T) {
+	f := newSvc(t, nil)
+	_, err := f.svc.SignIn(t.Context(), " ", "", "10.0.0.1")
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 2 {
+		t.Fatalf("err = %v, want a ValidationError on username and password", err)
+	}
+	long := string(make([]byte, maxSignInPasswordBytes+1))
+	if _, err := f.svc.SignIn(t.Context(), "ada", long, "10.0.0.1"); !errors.As(err, &ve) || ve.Fields[0].Field != "password" {
+		t.Errorf("an overlong password: err = %v, want a ValidationError on password", err)
+	}
+}
+
+func TestRepeatedWrongPasswordsAreRateLimited(t *testing.T) {
+	f := newSvc(t, func(c *Config) {
+		c.SignInPerUser = Rate{Burst: 3, Per: 3 * time.Minute}
+		c.SignInPerAddress = Rate{Burst: 100, Per: time.Minute}
+	})
+	f.admin()
+	// Each from its own address: only the username's limit is in play.
+	addr := 0
+	next := func() string { addr++; return "10.0.0." + string(rune('0'+addr%10)) + string(rune('0'+addr/10)) }
+	for i := range 3 {
+		if _, err := f.svc.SignIn(t.Context(), "admin", "wrong password", next()); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("attempt %d: err = %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	_, err := f.svc.SignIn(t.Context(), "admin", goodPassword, next())
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("fourth attempt, right password: err = %v, want rate limited", err)
+	}
+	if rl.RetryAfter <= 0 || rl.RetryAfter > time.Minute {
+		t.Errorf("retry after %v, want within the minute one attempt takes to come back", rl.RetryAfter)
+	}
+	// Unknown usernames are limited the same way, so the limit tells
+	// nothing about who has an account.
+	for range 3 {
+		_, _ = f.svc.SignIn(t.Context(), "ghost", "wrong password", next())
+	}
+	if _, err := f.svc.SignIn(t.Context(), "ghost", "wrong password", next()); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("an unknown username's fourth attempt: err = %v, want rate limited", err)
+	}
+	f.clock.Advance(rl.RetryAfter)
+	if _, err := f.svc.SignIn(t.Context(), "admin", goodPassword, next()); err != nil {
+		t.Fatalf("after the wait: %v", err)
+	}
+	// A right password gives its attempt back: the owner signs in again
+	// at once, as often as they like.
+	for i := range 5 {
+		if _, err := f.svc.SignIn(t.Context(), "admin", goodPassword, next()); err != nil {
+			t.Fatalf("right password %d: %v", i, err)
+		}
+	}
+}
+
+func TestSignInIsRateLimitedPerAddress(t *testing.T) {
+	f := newSvc(t, func(c *Config) { c.SignInPerAddress = Rate{Burst: 2, Per: time.Minute} })
+	f.admin()
+	for _, u := range []string{"a_user", "b_user"} {
+		if _, err := f.svc.SignIn(t.Context(), u, "wrong password", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if _, err := f.svc.SignIn(t.Context(), "admin", goodPassword, "192.0.2.1"); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("third attempt from one address: err = %v, want rate limited", err)
+	}
+	if _, err := f.svc.SignIn(t.Context(), "admin", goodPassword, "192.0.2.2"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}
+
+func TestRefreshTokensRotateAndAnOldOneRevokesTheSession(t *testing.T) {
+	f := newSvc(t, nil)
+	f.admin()
+	g, err := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute)
+	g2, err := f.svc.Refresh(t.Context(), string(g.RefreshToken))
+	if err != nil || g2.Session.ID != g.Session.ID || g2.RefreshToken == g.RefreshToken || g2.Account.ID != g.Account.ID {
+		t.Fatalf("Refresh = %+v, %v", g2, err)
+	}
+	if !g2.Session.ExpiresAt.After(g.Session.ExpiresAt) {
+		t.Errorf("the session's expiry did not move on: %v then %v", g.Session.ExpiresAt, g2.Session.ExpiresAt)
+	}
+	if err := f.svc.SyncRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.CheckSession(g.Session.ID); err != nil {
+		t.Fatalf("the session is refused after a refresh: %v", err)
+	}
+	// The old token again: refused, and the session is over at once.
+	if _, err := f.svc.Refresh(t.Context(), string(g.RefreshToken)); !errors.Is(err, ErrRefreshReused) {
+		t.Fatalf("old token: err = %v, want ErrRefreshReused", err)
+	}
+	if err := f.svc.CheckSession(g.Session.ID); !errors.Is(err, ErrSessionRevoked) {
+		t.Errorf("after a reuse, CheckSession = %v, want ErrSessionRevoked", err)
+	}
+	if _, err := f.svc.Refresh(t.Context(), string(g2.RefreshToken)); !errors.Is(err, ErrRefreshInvalid) {
+		t.Errorf("the newer token after a reuse: err = %v, want ErrRefreshInvalid", err)
+	}
+	for _, bad := range []string{"", "prt_short", string(newRefreshToken())} {
+		if _, err := f.svc.Refresh(t.Context(), bad); !errors.Is(err, ErrRefreshInvalid) {
+			t.Errorf("Refresh(%q): err = %v, want ErrRefreshInvalid", bad, err)
+		}
+	}
+}
+
+func TestRefreshTokensExpire(t *testing.T) {
+	f := newSvc(t, func(c *Config) { c.RefreshTTL = time.Hour })
+	f.admin()
+	g, err := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour)
+	if _, err := f.svc.Refresh(t.Context(), string(g.RefreshToken)); !errors.Is(err, ErrRefreshInvalid) {
+		t.Errorf("expired: err = %v, want ErrRefreshInvalid", err)
+	}
+}
+
+func TestSignOutRevokesAtOnceHere(t *testing.T) {
+	f := newSvc(t, nil)
+	admin := f.admin()
+	one, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	two, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	three, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err := f.svc.SignOut(t.Context(), admin.ID, one.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.CheckSession(one.Session.ID); !errors.Is(err, ErrSessionRevoked) {
+		t.Errorf("signed-out session: %v, want ErrSessionRevoked", err)
+	}
+	if err := f.svc.CheckSession(two.Session.ID); err != nil {
+		t.Errorf("another session: %v", err)
+	}
+	if _, err := f.svc.Refresh(t.Context(), string(one.RefreshToken)); !errors.Is(err, ErrRefreshInvalid) {
+		t.Errorf("refresh after sign-out: err = %v, want ErrRefreshInvalid", err)
+	}
+	if err := f.svc.SignOut(t.Context(), admin.ID, one.Session.ID); err != nil {
+		t.Errorf("signing out twice: %v", err)
+	}
+	if err := f.svc.SignOut(t.Context(), rooms.NewUserID(), two.Session.ID); !errors.Is(err, ErrSessionNotFound) {
+		t.Errorf("another's session: err = %v, want ErrSessionNotFound", err)
+	}
+	n, err := f.svc.SignOutEverywhere(t.Context(), admin.ID)
+	// Three: the sign-up's session, two and three.
+	if err != nil || n != 3 {
+		t.Fatalf("SignOutEverywhere = %d, %v; want the 3 live sessions", n, err)
+	}
+	for _, g := range []Grant{two, three} {
+		if err := f.svc.CheckSession(g.Session.ID); !errors.Is(err, ErrSessionRevoked) {
+			t.Errorf("after sign-out everywhere: %v, want ErrSessionRevoked", err)
+		}
+	}
+}
+
+// Two processes share one database: a sign-out in one reaches the other
+// with its next sync.
+func TestRevocationsReachOtherProcessesWithTheNextSync(t *testing.T) {
+	f := newSvc(t, nil)
+	admin := f.admin()
+	other, err := NewService(ServiceParams{Store: f.st, Config: testConfig(), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CheckSession(NewSessionID()); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("before its first sync: %v, want ErrUnavailable", err)
+	}
+	if err := other.SyncRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err := f.svc.SignOut(t.Context(), admin.ID, g.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CheckSession(g.Session.ID); err != nil {
+		t.Errorf("before the other process syncs: %v (it cannot know yet)", err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if err := other.SyncRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CheckSession(g.Session.ID); !errors.Is(err, ErrSessionRevoked) {
+		t.Errorf("after its sync: %v, want ErrSessionRevoked", err)
+	}
+	// Stale: past RevocationStale without a sync, it refuses rather than
+	// guess.
+	f.clock.Advance(testConfig().RevocationStale + time.Second)
+	if err := other.CheckSession(NewSessionID()); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("stale: %v, want ErrUnavailable", err)
+	}
+	if err := other.SyncRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Once every token of the session has expired, it is forgotten.
+	f.clock.Advance(testConfig().AccessTTL + syncOverlap + time.Second)
+	if err := other.SyncRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := other.revoked.size(); n != 0 {
+		t.Errorf("%d revocations kept after every token of theirs expired", n)
+	}
+}
+
+func TestRunSyncsOnEveryTickAndStops(t *testing.T) {
+	f := newSvc(t, nil)
+	admin := f.admin()
+	other, err := NewService(ServiceParams{Store: f.st, Config: testConfig(), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := make(chan time.Time)
+	done := make(chan struct{})
+	ctx, cancel := contextWithCancel(t)
+	go func() { defer close(done); other.Run(ctx, tick) }()
+	tick <- epoch // the first sync
+	g, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err := f.svc.SignOut(t.Context(), admin.ID, g.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	tick <- epoch
+	tick <- epoch // Run has finished the previous sync once it takes this one
+	if err := other.CheckSession(g.Session.ID); !errors.Is(err, ErrSessionRevoked) {
+		t.Errorf("after Run synced: %v, want ErrSessionRevoked", err)
+	}
+	cancel()
+	<-done
+}
