@@ -116,6 +116,7 @@ func (s *server) signUp(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.members.SignUp(r.Context(), members.SignUpRequest{
 		Username: req.Username, Password: req.Password, DisplayName: req.DisplayName, InviteCode: req.InviteCode,
+		From: clientKey(r),
 	})
 	if err != nil {
 		writeError(w, r, s.log, err)

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -446,4 +447,28 @@ func TestSessionTokensNeedAccounts(t *testing.T) {
 	wantError(t, resp, body, http.StatusUnauthorized, codeUnauthorized)
 	resp, body = e.do(t, http.MethodPost, "/api/v1/auth/signin", "", `{"username":"ann","password":"x"}`)
 	wantError(t, resp, body, http.StatusNotFound, codeNotFound)
+}
+
+func TestSignUpIsRateLimitedPerAddress(t *testing.T) {
+	store, err := members.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "members.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	clock := newTestClock()
+	strict := newTestAccounts(t, store, clock, func(c *members.Config) { c.SignInPerAddress = members.Rate{Burst: 2, Per: time.Minute} })
+	e := newTestEnv(t, func(p *Params) { p.Members = strict })
+	e.signUp(t, "first", "")
+	resp, body := e.do(t, http.MethodPost, "/api/v1/auth/signup", "", signUpBody("second", ""))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("second sign-up: %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(t, http.MethodPost, "/api/v1/auth/signup", "", signUpBody("third", ""))
+	wantError(t, resp, body, http.StatusTooManyRequests, codeRateLimited)
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// Bad input costs nothing: it is refused before the limit is asked.
+	resp, body = e.do(t, http.MethodPost, "/api/v1/auth/signup", "", `{}`)
+	wantError(t, resp, body, http.StatusBadRequest, codeValidationFailed)
 }

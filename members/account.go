@@ -101,6 +101,11 @@ type SignUpRequest struct {
 	DisplayName string
 	// InviteCode is optional: without one the account joins the waitlist.
 	InviteCode string
+	// From is the client's address: sign-ups count against its sign-in
+	// attempts (Config.SignInPerAddress), as each costs a password hash
+	// and a waitlist spammer must not fill the list. Empty: not counted
+	// (`parley admin`).
+	From string
 }
 
 // validate checks every field and returns the cleaned request, or a

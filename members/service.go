@@ -169,11 +169,17 @@ type SignUpResult struct {
 // username, and cannot sign in until an admin approves it or a member
 // lets it in. The instance's first account is an active admin either way.
 // Errors: a *ValidationError naming every wrong field; ErrInviteInvalid,
-// ErrInviteUsed, ErrInviteExpired, ErrInviteRevoked; ErrUsernameTaken.
+// ErrInviteUsed, ErrInviteExpired, ErrInviteRevoked; ErrUsernameTaken; a
+// *RateLimitError when req.From has made too many attempts.
 func (s *Service) SignUp(ctx context.Context, req SignUpRequest) (SignUpResult, error) {
 	req, err := req.validate()
 	if err != nil {
 		return SignUpResult{}, err
+	}
+	if req.From != "" {
+		if err := s.addrs.Take(ctx, req.From, s.now()); err != nil {
+			return SignUpResult{}, fmt.Errorf("sign up from %s: %w", req.From, err)
+		}
 	}
 	n := NewAccount{Mode: JoinWaitlist}
 	if req.InviteCode != "" {

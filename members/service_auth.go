@@ -58,8 +58,12 @@ const maxSignInPasswordBytes = MaxPasswordLen * utf8.UTFMax
 func (s *Service) SignIn(ctx context.Context, username, password, from string) (Grant, error) {
 	ve := &ValidationError{}
 	username = NormalizeUsername(username)
-	if username == "" {
+	switch {
+	case username == "":
 		ve.add("username", "is required")
+	case len(username) > MaxUsernameLen:
+		// No account has one; refused before it becomes a rate-limit key.
+		ve.add("username", "must be at most 30 characters")
 	}
 	switch {
 	case password == "":

@@ -2,6 +2,7 @@ package members
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ func TestSignInNeedsBothFields(t *testing.T) {
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) != 2 {
 		t.Fatalf("err = %v, want a ValidationError on username and password", err)
+	}
+	if _, err := f.svc.SignIn(t.Context(), string(make([]byte, MaxUsernameLen+1)), goodPassword, "10.0.0.1"); !errors.As(err, &ve) || ve.Fields[0].Field != "username" {
+		t.Errorf("an overlong username: err = %v, want a ValidationError on username", err)
 	}
 	long := string(make([]byte, maxSignInPasswordBytes+1))
 	if _, err := f.svc.SignIn(t.Context(), "ada", long, "10.0.0.1"); !errors.As(err, &ve) || ve.Fields[0].Field != "password" {
@@ -277,4 +281,90 @@ func TestRunSyncsOnEveryTickAndStops(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestSignUpsCountAgainstTheAddress(t *testing.T) {
+	f := newSvc(t, func(c *Config) { c.SignInPerAddress = Rate{Burst: 2, Per: time.Minute} })
+	for _, u := range []string{"first", "second"} {
+		if _, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: u, Password: goodPassword, DisplayName: u, From: "198.51.100.7"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: "third", Password: goodPassword, DisplayName: "Third", From: "198.51.100.7"})
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("a third sign-up from one address: err = %v, want rate limited", err)
+	}
+	if _, _, err := f.st.Credentials(t.Context(), "third"); !errors.Is(err, ErrAccountNotFound) {
+		t.Errorf("the refused sign-up stored an account: %v", err)
+	}
+	if _, err := f.svc.SignIn(t.Context(), "first", goodPassword, "198.51.100.7"); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("sign-in from the same address: err = %v, want rate limited (one budget)", err)
+	}
+	if _, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: "third", Password: goodPassword, DisplayName: "Third", From: "198.51.100.8"}); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}
+
+// OnSignOut hears of every session signed out, once: here at once, and
+// another process's with the next sync.
+func TestOnSignOutHearsEachRevocationOnce(t *testing.T) {
+	f := newSvc(t, nil)
+	admin := f.admin()
+	var mu sync.Mutex
+	var heard []SessionID
+	listen := func(svc *Service) {
+		svc.OnSignOut(func(ids []SessionID) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard = append(heard, ids...)
+		})
+	}
+	take := func() []SessionID {
+		mu.Lock()
+		defer mu.Unlock()
+		out := heard
+		heard = nil
+		return out
+	}
+	listen(f.svc)
+	one, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	two, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
+	if err := f.svc.SignOut(t.Context(), admin.ID, one.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.svc.SignOut(t.Context(), admin.ID, one.Session.ID)
+	if got := take(); len(got) != 1 || got[0] != one.Session.ID {
+		t.Errorf("after a sign-out, twice: heard %v, want %s once", got, one.Session.ID)
+	}
+	// A reused refresh token.
+	if _, err := f.svc.Refresh(t.Context(), string(two.RefreshToken)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Refresh(t.Context(), string(two.RefreshToken)); !errors.Is(err, ErrRefreshReused) {
+		t.Fatal(err)
+	}
+	if got := take(); len(got) != 1 || got[0] != two.Session.ID {
+		t.Errorf("after a reuse: heard %v, want %s", got, two.Session.ID)
+	}
+	// Another process learns of all of them with its sync, once.
+	other, err := NewService(ServiceParams{Store: f.st, Config: testConfig(), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen(other)
+	for range 2 {
+		if err := other.SyncRevocations(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := take(); len(got) != 2 {
+		t.Errorf("the other process heard %v, want the two sessions once each", got)
+	}
+	// Sign out everywhere: the sign-up's session.
+	if n, err := f.svc.SignOutEverywhere(t.Context(), admin.ID); err != nil || n != 1 {
+		t.Fatalf("SignOutEverywhere = %d, %v", n, err)
+	}
+	if got := take(); len(got) != 1 {
+		t.Errorf("after sign-out everywhere: heard %v, want the one left", got)
+	}
 }

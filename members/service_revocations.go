@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,8 @@ type revocations struct {
 	src     revokedLister
 	keep    time.Duration
 	staleAt time.Duration
+	// hook is told of the sessions newly known to be revoked.
+	hook atomic.Pointer[func([]SessionID)]
 
 	mu sync.RWMutex // guards the fields below
 	at map[SessionID]time.Time
@@ -50,9 +53,20 @@ func newRevocations(src revokedLister, cfg Config) *revocations {
 // add records a revocation made here.
 func (r *revocations) add(id SessionID, at time.Time) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.at[id]; !ok {
+	_, known := r.at[id]
+	if !known {
 		r.at[id] = at
+	}
+	r.mu.Unlock()
+	if !known {
+		r.notify([]SessionID{id})
+	}
+}
+
+// notify tells the hook, outside the lock.
+func (r *revocations) notify(ids []SessionID) {
+	if fn := r.hook.Load(); fn != nil && len(ids) > 0 {
+		(*fn)(ids)
 	}
 }
 
@@ -69,11 +83,14 @@ func (r *revocations) sync(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("sync session revocations: %w", err)
 	}
+	var added []SessionID
+	defer func() { r.notify(added) }() // runs after the unlock below
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range revs {
 		if _, ok := r.at[v.ID]; !ok {
 			r.at[v.ID] = v.At
+			added = append(added, v.ID)
 		}
 	}
 	for id, at := range r.at {
@@ -118,6 +135,14 @@ func (r *revocations) size() int {
 // Config.RevocationStale. It reads memory only.
 func (s *Service) CheckSession(id SessionID) error {
 	return s.revoked.check(id, s.now())
+}
+
+// OnSignOut sets the function told of every session signed out: here at
+// once, and by another process sharing the database with the next sync
+// (each session once). It runs on the goroutine that learned of it and
+// must not block; signaling closes the session's connections with it.
+func (s *Service) OnSignOut(fn func(ids []SessionID)) {
+	s.revoked.hook.Store(&fn)
 }
 
 // SyncRevocations reads the sessions revoked by other processes. Run

@@ -161,6 +161,33 @@ func testStore(t *testing.T, open func(t *testing.T) *SQLStore) {
 		}
 	})
 
+	t.Run("of many sign-ups with one code at once exactly one gets in", func(t *testing.T) {
+		f := fx{t, open(t)}
+		admin := f.mustAccount("admin", JoinDirect, "")
+		_, hash := f.mustInvite(admin.ID)
+		var wg sync.WaitGroup
+		in := make(chan Account, 8)
+		for i := range 8 {
+			wg.Go(func() {
+				a, err := f.account(fmt.Sprint("racer", i), JoinInvite, hash, epoch)
+				switch {
+				case err == nil:
+					in <- a
+				case !errors.Is(err, ErrInviteUsed):
+					t.Errorf("racer %d: %v, want ErrInviteUsed", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(in)
+		if n := len(in); n != 1 {
+			t.Fatalf("%d accounts got in with one code, want 1", n)
+		}
+		if got := f.invites(admin.ID); len(got) != 1 || got[0].UsedBy != (<-in).ID {
+			t.Errorf("the invite after the race: %+v", got)
+		}
+	})
+
 	t.Run("expired, revoked and unknown codes are refused each with its error", func(t *testing.T) {
 		f := fx{t, open(t)}
 		admin := f.mustAccount("admin", JoinDirect, "")

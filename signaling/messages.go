@@ -106,6 +106,9 @@ const (
 	ReasonServerShutdown = "server_shutdown"
 	ReasonReplaced       = "replaced"
 	ReasonSlowConsumer   = "slow_consumer"
+	// ReasonSignedOut: the sign-in session of the connection's token was
+	// signed out (the close code is 4401).
+	ReasonSignedOut = "signed_out"
 )
 
 // maxIDLen bounds the client's message id, which is echoed back.

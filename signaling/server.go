@@ -50,6 +50,9 @@ var _ Media = (*sfu.SFU)(nil)
 type Identity struct {
 	User rooms.UserID
 	Name string
+	// Session is the sign-in session the token belongs to (opaque here),
+	// which SignedOut names; empty for a token of none.
+	Session string
 }
 
 // Authenticator checks a token. It returns ErrTokenExpired for an expired
@@ -277,6 +280,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
+	// A sign-out that ran between the check above and the registration
+	// did not see this connection: check again now that SignedOut would.
+	if id.Session != "" {
+		if _, err := s.auth.Authenticate(token); err != nil {
+			s.refuse(ctx, ws, CodeUnauthorized, "a valid token is required", closeUnauthorized)
+			return
+		}
+	}
 
 	sess.log.DebugContext(ctx, "session started")
 	sess.run(ctx)
@@ -348,6 +359,33 @@ func (s *Server) releaseHub(h *hub) {
 			h.cluster.close()
 		}
 		_ = h.router.Close()
+	}
+}
+
+// SignedOut closes every connection opened with a token of one of these
+// sign-in sessions (Identity.Session): goodbye signed_out, then close
+// code 4401. Their place in a room is left as a dropped connection's.
+func (s *Server) SignedOut(authSessions ...string) {
+	if len(authSessions) == 0 {
+		return
+	}
+	gone := make(map[string]bool, len(authSessions))
+	for _, id := range authSessions {
+		if id != "" {
+			gone[id] = true
+		}
+	}
+	s.mu.Lock()
+	var list []*session
+	for sess := range s.sessions {
+		if gone[sess.user.Session] {
+			list = append(list, sess)
+		}
+	}
+	s.mu.Unlock()
+	for _, sess := range list {
+		sess.log.Info("signed out; closing")
+		sess.kick(ReasonSignedOut, closeUnauthorized)
 	}
 }
 

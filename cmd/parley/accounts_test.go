@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/signaling"
@@ -36,6 +40,25 @@ func dialRefused(t *testing.T, ctx context.Context, ts *testServer, who, token s
 	}
 }
 
+// waitSignedOut waits for an open connection to get goodbye signed_out and
+// be closed with 4401.
+func waitSignedOut(t *testing.T, ctx context.Context, who string, s *client.Session) {
+	t.Helper()
+	env, err := s.WaitFor(ctx, func(e signaling.Envelope) bool { return e.Type == signaling.TypeGoodbye })
+	if err != nil {
+		t.Fatalf("%s: no goodbye after sign-out: %v", who, err)
+	}
+	var g signaling.GoodbyePayload
+	_ = json.Unmarshal(env.Payload, &g)
+	if g.Reason != signaling.ReasonSignedOut {
+		t.Errorf("%s: goodbye %q, want %q", who, g.Reason, signaling.ReasonSignedOut)
+	}
+	_, err = s.WaitFor(ctx, func(signaling.Envelope) bool { return false })
+	if websocket.CloseStatus(errors.Unwrap(err)) != 4401 {
+		t.Errorf("%s: connection ended with %v, want close code 4401", who, err)
+	}
+}
+
 // Real accounts through the whole server: the first sign-up is admin, an
 // invite lets the second in, and once signed out (or caught reusing a
 // refresh token) a token is refused by REST and by signaling alike.
@@ -62,11 +85,17 @@ func TestSignedOutTokensAreRefusedByRESTAndSignaling(t *testing.T) {
 	}
 	dialOK(t, ctx, ts, "ann", ann.Token)
 	dialOK(t, ctx, ts, "bob", bob.Token)
+	open, err := client.Dial(ctx, ts.BaseURL, ann.Token, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
 
-	// Sign-out.
+	// Sign-out: the open connection is closed, new ones refused.
 	if err := ann.SignOut(ctx); err != nil {
 		t.Fatal(err)
 	}
+	waitSignedOut(t, ctx, "ann's open connection", open)
 	if _, err := ann.LiveRooms(ctx); !client.IsCode(err, "session_revoked") {
 		t.Errorf("REST after sign-out: %v, want session_revoked", err)
 	}
@@ -105,10 +134,18 @@ func TestSignOutReachesTheOtherServerWithinTheSyncBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	dialOK(t, ctx, b, "ann on the other server", s.Token)
+	open, err := client.Dial(ctx, b.BaseURL, s.Token, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
 	if err := ann.SignOut(ctx); err != nil {
 		t.Fatal(err)
 	}
 	signedOut := time.Now()
+	// The open connection on the other server is closed with its sync.
+	waitSignedOut(t, ctx, "the open connection on the other server", open)
+	t.Logf("the other server closed the open connection %v after sign-out", time.Since(signedOut).Round(time.Millisecond))
 	for {
 		c, err := client.Dial(ctx, b.BaseURL, s.Token, client.Options{})
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/parley-audio/parley/signaling/client"
 )
 
 // typeInto clears a field and types text into it, as a person would.
@@ -191,6 +193,24 @@ func TestBrowserSignUpWithAnInviteLink(t *testing.T) {
 	}
 	poll(t, carl, "Carl signed in", `window.__parley.state === 'list' && window.__parley.member?.username === 'carl'`)
 
+	// Bob lets Dave in from the waitlist, spending one of his invites.
+	if _, err := (&client.API{BaseURL: ts.BaseURL, HTTP: ts.http}).SignUp(ctx, "dave", password, "Dave", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bob,
+		chromedp.Click(chromedp.CSS("#leave-room")),
+		chromedp.Click(chromedp.CSS("#nav-invites")),
+		typeInto("#letin-username", "dave"),
+		chromedp.Click(chromedp.CSS("#letin-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, bob, "Dave let in: a direct invite used, one fewer left",
+		`document.querySelectorAll('[data-testid=invite-item][data-state=used]').length === 1 && document.querySelector('#invite-quota').textContent.includes('4 of 5')`)
+	if _, err := (&client.API{BaseURL: ts.BaseURL, HTTP: ts.http}).SignIn(ctx, "dave", password); err != nil {
+		t.Errorf("Dave cannot sign in after being let in: %v", err)
+	}
+
 	// Ada's invites page says the invite was used.
 	if err := chromedp.Do(ada, chromedp.Click(chromedp.CSS("#nav-invites"))); err != nil {
 		t.Fatal(err)
@@ -236,4 +256,50 @@ func saveArtifact(t *testing.T, name string, b []byte) {
 	}
 	abs, _ := filepath.Abs(path)
 	t.Logf("screenshot: %s (%d bytes)", abs, len(b))
+}
+
+// The page refreshes its access token before it lapses: with tokens that
+// live two seconds, every request finds its token about to expire, and the
+// page gets a new one with the refresh token, in the same session.
+func TestBrowserKeepsTheAccessTokenFresh(t *testing.T) {
+	needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ts := startServer(t, func(c *serveConfig) { c.DevSignIn, c.AccessTokenTTL = false, 2*time.Second })
+	ann := newBrowser(t, ctx, "")
+	if err := chromedp.Do(ann,
+		chromedp.Navigate(ts.BaseURL+"/signup"),
+		typeInto("#signup-username", "ann"),
+		typeInto("#signup-display-name", "Ann"),
+		typeInto("#signup-password", "a good long password"),
+		chromedp.Click(chromedp.CSS("#signup-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ann, "Ann signed in", `window.__parley.state === 'list'`)
+	session := func() string { return jsString(t, ann, `sessionStorage.getItem('parley.session')`) }
+	before := session()
+	if err := chromedp.Do(ann, chromedp.Click(chromedp.CSS("#nav-invites"))); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ann, "the invites page loaded", `document.querySelector('#invite-quota').textContent.includes('of 5')`)
+	if err := chromedp.Do(ann, chromedp.Click(chromedp.CSS("#invite-create"))); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ann, "an invite made", `document.querySelector('#invite-link').value.includes('/join?invite=')`)
+	after := session()
+	tok := func(s, field string) string {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			t.Fatal(err)
+		}
+		str, _ := v[field].(string)
+		return str
+	}
+	// (Two access tokens issued in the same second are the same string,
+	// as JWT times are whole seconds; refresh tokens are random.)
+	if tok(after, "session_id") != tok(before, "session_id") || tok(after, "refresh_token") == tok(before, "refresh_token") {
+		t.Errorf("session before %s\nafter %s\nwant the same session with new tokens", before, after)
+	}
+	noPageErrors(t, "Ann's", ann)
 }

@@ -29,6 +29,8 @@ func clusterNodes(t *testing.T, n int, redisURL, prefix string, extra ...string)
 		"PARLEY_DATA_DIR="+dir, "PARLEY_TOKEN_SECRET="+testSecret,
 		"PARLEY_REDIS_URL="+redisURL, "PARLEY_REDIS_PREFIX="+prefix,
 		"PARLEY_SHUTDOWN_TIMEOUT=5s", "PARLEY_NODE_TTL=2s", "PARLEY_DATABASE_URL="+db,
+		// The tests make their people with the development sign-in.
+		"PARLEY_DEV_SIGNIN=true",
 	)
 	env = append(env, extra...)
 	nodes := make([]*proc, n)

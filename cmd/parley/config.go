@@ -137,7 +137,7 @@ func baseOptions() []option {
 		}},
 		{"invite-ttl", "PARLEY_INVITE_TTL", "168h", "how long an invite code can be used", durationSetter(func(c *serveConfig, d time.Duration) { c.InviteTTL = d })},
 		{"signin-rate-user", "PARLEY_SIGNIN_RATE_USER", "5/5m", "failed sign-in attempts allowed per username: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerUser = r })},
-		{"signin-rate-address", "PARLEY_SIGNIN_RATE_ADDRESS", "20/1m", "sign-in attempts allowed per client address: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerAddr = r })},
+		{"signin-rate-address", "PARLEY_SIGNIN_RATE_ADDRESS", "20/1m", "sign-in and sign-up attempts allowed per client address: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerAddr = r })},
 		{"dev-sign-in", "PARLEY_DEV_SIGNIN", "false", "allow the development sign-in that takes only a display name, and its tokens (tests, parley bench)", func(c *serveConfig, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.DevSignIn = b

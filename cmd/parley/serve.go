@@ -110,6 +110,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
+	// A signed-out session's open connections close too, here at once and
+	// on the other nodes with their next revocation sync.
+	accounts.OnSignOut(func(ids []members.SessionID) {
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = string(id)
+		}
+		sig.SignedOut(names...)
+	})
 	if node != nil {
 		cl.relay = sig.RelayHandler()
 	}
@@ -314,5 +323,5 @@ func (a tokenAuth) Authenticate(token string) (signaling.Identity, error) {
 	if err != nil {
 		return signaling.Identity{}, err
 	}
-	return signaling.Identity{User: p.UserID, Name: p.DisplayName}, nil
+	return signaling.Identity{User: p.UserID, Name: p.DisplayName, Session: string(p.SessionID)}, nil
 }
