@@ -129,7 +129,7 @@ func TestBrowserEventScheduledAndStartedByACohost(t *testing.T) {
 	if err := chromedp.Do(cohost, chromedp.Navigate(ts.BaseURL+"/?name=Cohost")); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, cohost, "the co-host on the list", `window.__parley?.state === 'list' && !!window.__parley.member`)
+	poll(t, cohost, "the co-host on the list with their member ID", `window.__parley?.state === 'list' && document.querySelector('[data-testid=my-member-id]').textContent.startsWith('usr_')`)
 	cohostID := jsString(t, cohost, `document.querySelector('[data-testid=my-member-id]').textContent`)
 	if !strings.HasPrefix(cohostID, "usr_") {
 		t.Fatalf("the page shows the member ID %q", cohostID)

@@ -59,6 +59,7 @@ export function createEvents({ api, me, navigate, toast }) {
 
   async function refresh() {
     const g = ++gen;
+    setMyID(); // at once: it needs no answer from the server
     try {
       const data = await api.request('GET', '/events?limit=50');
       if (g !== gen) return;
