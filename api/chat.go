@@ -58,7 +58,13 @@ func (s *server) withRoom(h func(w http.ResponseWriter, r *http.Request, p Princ
 
 // chatHistory pages through a room's chat:
 // GET /api/v1/rooms/{id}/chat?limit=&cursor=&after=.
-func (s *server) chatHistory(w http.ResponseWriter, r *http.Request, _ Principal, id rooms.RoomID) {
+func (s *server) chatHistory(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
+	// Whoever may not see the room may not read its chat: the same
+	// answer, room_not_found, as for the room itself.
+	if _, err := s.rooms.RoomFor(r.Context(), p.UserID, id); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	limit, err := queryLimit(r)
 	if err != nil {
 		writeError(w, r, s.log, err)

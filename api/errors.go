@@ -102,6 +102,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
 			"status", status, "request_id", requestID(r.Context()), "err", err)
 	}
+	if status == http.StatusTooManyRequests {
+		setRoomsRetryAfter(w, err)
+	}
 	if status == http.StatusUnauthorized {
 		// RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
@@ -113,6 +116,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 // classify decides the status, code and message of err. The order matters
 // only where one error could match twice; rooms sentinels do not overlap.
 func classify(err error) (status int, code, message string) {
+	if status, code, message, ok := classifySocial(err); ok {
+		return status, code, message
+	}
 	var ae *apiError
 	var ve *rooms.ValidationError
 	var mve *members.ValidationError

@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -170,23 +168,4 @@ func (s *server) rsvp(going bool) func(w http.ResponseWriter, r *http.Request, p
 		v, err := s.events.RSVP(r.Context(), p.UserID, id, going)
 		s.writeEvent(w, r, http.StatusOK, v, err)
 	}
-}
-
-// queryLimit reads the limit query parameter; 0 when absent, which the
-// service takes as its default page size.
-func queryLimit(r *http.Request) (int, error) {
-	q := r.URL.Query()
-	if !q.Has("limit") {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(q.Get("limit"))
-	// Out of int's range is well-formed, only too large: Atoi then returns
-	// the nearest int, which the service refuses as such.
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, errLimit
-	}
-	if n == 0 {
-		n = -1 // an explicit 0 is out of range, not "the default"
-	}
-	return n, nil
 }

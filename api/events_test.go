@@ -68,6 +68,10 @@ func TestEventsOverREST(t *testing.T) {
 	}
 	path := "/api/v1/events/" + string(ev.ID)
 
+	// Only followers of a host RSVP: cy is refused until cy follows Ann.
+	resp, body = e.do(t, http.MethodPut, path+"/rsvp", cy, "")
+	wantError(t, resp, body, http.StatusForbidden, codeForbidden)
+	e.must(t, http.MethodPost, "/api/v1/members/"+string(annID)+"/follow", cy, "", http.StatusNoContent)
 	got := e.event(t, http.MethodPut, path+"/rsvp", cy, "", http.StatusOK)
 	if !got.RSVPed || got.RSVPCount != 1 {
 		t.Errorf("after cy's RSVP: %+v", got)

@@ -28,9 +28,11 @@ type testEnv struct {
 	svc    *rooms.Service
 	db     *rooms.SQLStore
 	people *members.SQLStore
+	social *members.Social
 	// accounts is the members service over people, on the tokens' clock.
 	accounts *members.Service
 	tokens   *Tokens
+	guests   *GuestTokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
 	clock *testClock
@@ -110,6 +112,26 @@ func newTestEnv(t *testing.T, edit func(*Params)) *testEnv {
 // newTestEnvWithLimits starts a server whose service applies l.
 func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, envOptions{limits: l, edit: edit})
+}
+
+// envOptions change what newTestEnvWith starts; nil functions change
+// nothing, zero limits are rooms.DefaultLimits.
+type envOptions struct {
+	limits rooms.Limits
+	svc    func(*rooms.ServiceParams)
+	social func(*members.SocialParams)
+	edit   func(*Params)
+}
+
+// newTestEnvWith starts a server as o says. The service always has the
+// members' Social as its Audience.
+func newTestEnvWith(t *testing.T, o envOptions) *testEnv {
+	t.Helper()
+	l, svc, edit := o.limits, o.svc, o.edit
+	if l == (rooms.Limits{}) {
+		l = rooms.DefaultLimits()
+	}
 	db, err := rooms.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
@@ -127,11 +149,25 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &syncBuffer{}}
 	bus := rooms.NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
-	e.svc = rooms.NewService(rooms.ServiceParams{
+	socp := members.SocialParams{Store: people}
+	if o.social != nil {
+		o.social(&socp)
+	}
+	e.social = members.NewSocial(socp)
+	sp := rooms.ServiceParams{
 		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
-		Data: db,
-	})
+		Data: db, Audience: e.social,
+	}
+	if svc != nil {
+		svc(&sp)
+	}
+	e.svc = rooms.NewService(sp)
 	e.tokens = newTestTokens(t, e.clock)
+	guests, err := NewGuestTokens(testSecret, e.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.guests = guests
 	exporter, err := members.NewExporter(nil, people.ExportSections()...)
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +175,7 @@ func newTestEnvWithLimits(t *testing.T, l rooms.Limits, edit func(*Params)) *tes
 	e.accounts = newTestAccounts(t, people, e.clock)
 	p := Params{
 		Rooms: e.svc, Tokens: e.tokens, DevSignIn: true, Members: e.accounts, Now: e.clock.Now, Export: exporter,
+		Social: e.social, Guests: e.guests,
 		Ready: func(context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -273,6 +310,7 @@ type roomOut struct {
 	ID          rooms.RoomID `json:"id"`
 	Title       string       `json:"title"`
 	Description string       `json:"description"`
+	Visibility  string       `json:"visibility"`
 	CreatedBy   struct {
 		ID          rooms.UserID `json:"id"`
 		DisplayName string       `json:"display_name"`
@@ -283,6 +321,7 @@ type roomOut struct {
 	SpeakerCount  int        `json:"speaker_count"`
 	ListenerCount int        `json:"listener_count"`
 	LoudestN      int        `json:"loudest_n"`
+	GuestCount    int        `json:"guest_count"`
 }
 
 // decodeStrictly decodes body into v and fails on unknown fields, so that

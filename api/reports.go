@@ -112,7 +112,12 @@ func (s *server) listReports(w http.ResponseWriter, r *http.Request) {
 }
 
 // roomHistory answers a room's history: GET /api/v1/rooms/{id}/history.
-func (s *server) roomHistory(w http.ResponseWriter, r *http.Request, _ Principal, id rooms.RoomID) {
+func (s *server) roomHistory(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
+	// A room's history is for whoever may see the room.
+	if _, err := s.rooms.RoomFor(r.Context(), p.UserID, id); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	h, names, err := s.records.RoomHistory(r.Context(), id)
 	if err != nil {
 		writeError(w, r, s.log, err)

@@ -15,6 +15,7 @@ type createRoomRequest struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	LoudestN    int    `json:"loudest_n"`
+	Visibility  string `json:"visibility"`
 }
 
 type roomListResponse struct {
@@ -47,7 +48,7 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	room, err := s.rooms.CreateRoom(r.Context(), p.UserID, rooms.NewRoom{
-		Title: req.Title, Description: req.Description, LoudestN: req.LoudestN,
+		Title: req.Title, Description: req.Description, LoudestN: req.LoudestN, Visibility: rooms.Visibility(req.Visibility),
 	})
 	if err != nil {
 		writeError(w, r, s.log, err)
@@ -61,8 +62,14 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request) {
 
 var errLimit = newAPIError(http.StatusBadRequest, codeInvalidRequest, "query parameter limit must be an integer")
 
-// listRooms pages through live rooms: GET /api/v1/rooms?limit=&cursor=.
+// listRooms pages through the live rooms the caller may see:
+// GET /api/v1/rooms?limit=&cursor=.
 func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	q := r.URL.Query()
 	limit := 0 // the service's default page size
 	if q.Has("limit") {
@@ -81,7 +88,7 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	list, next, err := s.rooms.LiveRooms(r.Context(), limit, q.Get("cursor"))
+	list, next, err := s.rooms.VisibleRooms(r.Context(), p.UserID, limit, q.Get("cursor"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -96,12 +103,17 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 // getRoom returns a room, live or ended, with its participants:
 // GET /api/v1/rooms/{id}.
 func (s *server) getRoom(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	v, err := s.rooms.Room(r.Context(), id)
+	v, err := s.rooms.RoomFor(r.Context(), p.UserID, id)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

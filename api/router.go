@@ -30,6 +30,15 @@ type RoomService interface {
 	EndRoom(ctx context.Context, actor rooms.UserID, id rooms.RoomID) (rooms.Room, error)
 	Act(ctx context.Context, id rooms.RoomID, a rooms.Action) error
 	Ready(ctx context.Context) error
+	// Who may see and join rooms (rooms_access.go, guests.go).
+	RoomFor(ctx context.Context, viewer rooms.UserID, id rooms.RoomID) (rooms.RoomView, error)
+	VisibleRooms(ctx context.Context, viewer rooms.UserID, limit int, cursor string) ([]rooms.RoomView, string, error)
+	SetVisibility(ctx context.Context, actor rooms.UserID, id rooms.RoomID, v rooms.Visibility) (rooms.RoomView, error)
+	InviteToRoom(ctx context.Context, actor rooms.UserID, id rooms.RoomID, member rooms.UserID) (rooms.InviteeView, error)
+	UninviteFromRoom(ctx context.Context, actor rooms.UserID, id rooms.RoomID, member rooms.UserID) error
+	RoomInvitees(ctx context.Context, actor rooms.UserID, id rooms.RoomID, limit int, cursor string) ([]rooms.InviteeView, string, error)
+	GuestPass(ctx context.Context, id rooms.RoomID) (rooms.Room, rooms.UserID, error)
+	GuestsAllowed() bool
 }
 
 // Params are NewHandler's dependencies. Rooms and Tokens are required.
@@ -72,6 +81,15 @@ type Params struct {
 	Chat    ChatService
 	Records RecordService
 	Admins  Admins
+	// Social serves profiles, follows, blocks and the member directory
+	// (social.go). nil means those routes are not mounted.
+	Social SocialService
+	// Guests signs guest passes (guests.go). nil means the guest-token
+	// route is not mounted.
+	Guests *GuestTokens
+	// GuestLimiter limits guest passes per client address. nil means no
+	// limit.
+	GuestLimiter Limiter
 	// Relay serves GET /internal/v1/relay, the node-to-node relay of a
 	// cluster, which authenticates itself with the cluster key; Nodes
 	// serves GET /api/v1/nodes. nil means not mounted (a single node).
@@ -95,10 +113,13 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	events  EventService
-	chat    ChatService
-	records RecordService
-	admins  Admins
+	events     EventService
+	chat       ChatService
+	records    RecordService
+	admins     Admins
+	social     SocialService
+	guests     *GuestTokens
+	guestLimit Limiter
 }
 
 // NewHandler returns the HTTP handler of the whole server: the REST API,
@@ -117,8 +138,11 @@ func NewHandler(p Params) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
-	s := &server{rooms: p.Rooms, members: p.Members, tokens: p.Tokens, ready: p.Ready, log: log, now: now,
-		events: p.Events, chat: p.Chat, records: p.Records, admins: p.Admins}
+	s := &server{
+		rooms: p.Rooms, members: p.Members, tokens: p.Tokens, ready: p.Ready, log: log, now: now,
+		events: p.Events, chat: p.Chat, records: p.Records, admins: p.Admins,
+		social: p.Social, guests: p.Guests, guestLimit: p.GuestLimiter,
+	}
 	var sessions SessionChecker
 	if p.Members != nil {
 		sessions = p.Members
@@ -176,6 +200,9 @@ func NewHandler(p Params) http.Handler {
 			if p.DevSignIn {
 				r.Post("/auth/dev", s.devSignIn)
 			}
+			if p.Guests != nil {
+				r.Post("/rooms/{id}/guest-token", s.guestToken)
+			}
 			if p.Members != nil {
 				s.accountRoutes(r)
 			}
@@ -197,6 +224,10 @@ func NewHandler(p Params) http.Handler {
 					r.Method(rt.method, "/rooms/{id}"+rt.path, s.act(rt))
 				}
 				s.mountRoomData(r)
+				s.roomAccessRoutes(r)
+				if p.Social != nil {
+					s.socialRoutes(r)
+				}
 			})
 		})
 	})

@@ -68,7 +68,7 @@ func (s *server) act(rt stageRoute) http.HandlerFunc {
 		}
 		a := rooms.Action{Kind: rt.kind, Actor: p.UserID}
 		if targeted {
-			if a.Target, err = rooms.ParseUserID(chi.URLParam(r, "user_id")); err != nil {
+			if a.Target, err = rooms.ParseParticipantID(chi.URLParam(r, "user_id")); err != nil {
 				writeError(w, r, s.log, errNotAUser)
 				return
 			}

@@ -18,19 +18,6 @@ type ChatLimiter interface {
 	Take(ctx context.Context, user UserID, now time.Time) (wait time.Duration, err error)
 }
 
-// RateLimitError is ErrRateLimited with how long to wait before trying
-// again.
-type RateLimitError struct {
-	RetryAfter time.Duration
-}
-
-func (e *RateLimitError) Error() string {
-	return "too many messages; retry after " + e.RetryAfter.String()
-}
-
-// Is makes errors.Is(err, ErrRateLimited) true.
-func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
-
 // ChatRate is how fast a member may chat: PerMinute messages a minute on
 // average, and up to Burst at once.
 type ChatRate struct {

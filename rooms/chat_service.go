@@ -19,9 +19,12 @@ import (
 
 // SendChat posts a message to a room as author, who must be in it, and
 // returns it as stored (with its Seq). Errors: a *ValidationError for the
-// body, ErrNotParticipant, ErrRateLimited, ErrChatDisabled, ErrRoomEnded,
-// ErrRoomNotFound.
+// body, ErrForbidden (a guest), ErrNotParticipant, ErrRateLimited,
+// ErrChatDisabled, ErrRoomEnded, ErrRoomNotFound.
 func (s *Service) SendChat(ctx context.Context, room RoomID, author UserID, body string) (ChatMessage, error) {
+	if author.IsGuest() {
+		return ChatMessage{}, fmt.Errorf("chat in %s: guests can only listen: %w", room, ErrForbidden)
+	}
 	st, err := s.dataStore()
 	if err != nil {
 		return ChatMessage{}, err

@@ -328,3 +328,21 @@ func TestRedisChatEventJSON(t *testing.T) {
 		}
 	}
 }
+
+// A guest in the room listens only: their chat is refused, and no
+// message is stored.
+func TestChatRefusesGuests(t *testing.T) {
+	f := newDataFixture(t, func(p *ServiceParams) { p.Guests = true })
+	r, _ := f.inRoom(t, "Host")
+	guest := NewGuestID()
+	if _, err := f.Join(t.Context(), r.ID, guest, NewSessionID()); err != nil {
+		t.Fatalf("guest join: %v", err)
+	}
+	if _, err := f.SendChat(t.Context(), r.ID, guest, "hello"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a guest's chat: err = %v, want ErrForbidden", err)
+	}
+	page, err := f.ChatHistory(t.Context(), r.ID, ChatPage{})
+	if err != nil || len(page.Messages) != 0 {
+		t.Errorf("history after a guest's refused chat = %+v, %v; want empty", page.Messages, err)
+	}
+}

@@ -18,18 +18,11 @@ type DataRecords interface {
 	ReportRecords
 }
 
-// Follows says whether one member follows another. The members package
-// keeps follows; with none configured, any member may RSVP to any event.
-type Follows interface {
-	Follows(ctx context.Context, follower, followee UserID) (bool, error)
-}
-
 // roomData is the Service's part for events, history, chat, the
 // moderation log and reports.
 type roomData struct {
 	store   DataRecords // nil: the features are off
 	limiter ChatLimiter
-	follows Follows
 	history *historyBuffer
 }
 
@@ -37,7 +30,7 @@ type roomData struct {
 var errNoData = fmt.Errorf("rooms: no store for events, chat and history configured: %w", ErrUnavailable)
 
 func newRoomData(p ServiceParams) roomData {
-	d := roomData{store: p.Data, limiter: p.ChatLimiter, follows: p.Follows, history: newHistoryBuffer()}
+	d := roomData{store: p.Data, limiter: p.ChatLimiter, history: newHistoryBuffer()}
 	if d.store != nil && p.Rooms != nil && any(d.store) != any(p.Rooms) {
 		panic("rooms: ServiceParams.Data must be the store of ServiceParams.Rooms (starting an event stores its room)")
 	}

@@ -1,6 +1,10 @@
 package rooms
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors. Callers test them with errors.Is; the api package maps
 // them to HTTP status codes and signaling maps them to error codes.
@@ -33,7 +37,30 @@ var (
 	ErrNotOnStage = errors.New("not on stage")
 	// ErrBlocked means the member was removed from the room and blocked.
 	ErrBlocked = errors.New("blocked from this room")
+	// ErrRateLimited means the member did that too often (joined rooms,
+	// sent chat messages). It is wrapped by *RateLimitError, which says
+	// when to try again.
+	ErrRateLimited = errors.New("too many requests")
+	// ErrNoSuchMember means a member named in the request (not the
+	// caller) does not exist.
+	ErrNoSuchMember = errors.New("no member has that ID")
+	// ErrGuestsDisabled means this instance does not let guests listen.
+	// It is a kind of ErrForbidden.
+	ErrGuestsDisabled = fmt.Errorf("guest listening is off on this server: %w", ErrForbidden)
 )
+
+// RateLimitError says that something (a join, a chat message) was
+// refused for going too fast, and when it may be tried again.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return "too many requests; retry after " + e.RetryAfter.Round(time.Second).String()
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
 // ValidationError says which field of the input is wrong and why.
 type ValidationError struct {
@@ -61,6 +88,4 @@ var (
 	ErrMessageNotFound = errors.New("chat message not found")
 	// ErrChatDisabled means a moderator turned the room's chat off.
 	ErrChatDisabled = errors.New("chat is turned off in this room")
-	// ErrRateLimited means the member did that too often; try later.
-	ErrRateLimited = errors.New("too many requests")
 )

@@ -289,7 +289,7 @@ func (s *Service) UpcomingEvents(ctx context.Context, viewer UserID, limit int, 
 }
 
 // RSVP records (going) or withdraws user's RSVP to a scheduled event, and
-// returns the event as they now see it. With Follows configured, only
+// returns the event as they now see it. With an Audience configured, only
 // followers of its host or a co-host may RSVP (hosts may too).
 func (s *Service) RSVP(ctx context.Context, user UserID, id EventID, going bool) (EventView, error) {
 	st, err := s.dataStore()
@@ -300,7 +300,7 @@ func (s *Service) RSVP(ctx context.Context, user UserID, id EventID, going bool)
 	if err != nil {
 		return EventView{}, fmt.Errorf("rsvp: %w", err)
 	}
-	if going && s.data.follows != nil && !e.IsHost(user) {
+	if going && s.audience != nil && !e.IsHost(user) {
 		ok, err := s.followsHost(ctx, user, e)
 		if err != nil {
 			return EventView{}, err
@@ -316,14 +316,9 @@ func (s *Service) RSVP(ctx context.Context, user UserID, id EventID, going bool)
 }
 
 func (s *Service) followsHost(ctx context.Context, user UserID, e ScheduledEvent) (bool, error) {
-	for _, h := range append([]UserID{e.Host}, e.Cohosts...) {
-		ok, err := s.data.follows.Follows(ctx, user, h)
-		if err != nil {
-			return false, fmt.Errorf("rsvp: does %s follow %s: %w", user, h, err)
-		}
-		if ok {
-			return true, nil
-		}
+	followed, err := s.audience.Followed(ctx, user, append([]UserID{e.Host}, e.Cohosts...))
+	if err != nil {
+		return false, fmt.Errorf("rsvp: whom %s follows: %w", user, err)
 	}
-	return false, nil
+	return len(followed) > 0, nil
 }

@@ -199,23 +199,33 @@ func TestEventInputIsCheckedWhole(t *testing.T) {
 	}
 }
 
-// followDirectory is Follows in memory.
+// followDirectory is an Audience in memory: follows, and no blocks.
 type followDirectory struct {
 	mu      sync.Mutex // guards follows
 	follows map[[2]UserID]bool
 }
 
-func (d *followDirectory) Follows(_ context.Context, follower, followee UserID) (bool, error) {
+func (d *followDirectory) Followed(_ context.Context, follower UserID, among []UserID) ([]UserID, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.follows[[2]UserID{follower, followee}], nil
+	var out []UserID
+	for _, u := range among {
+		if d.follows[[2]UserID{follower, u}] {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+func (d *followDirectory) Blockers(context.Context, UserID, []UserID) ([]UserID, error) {
+	return nil, nil
 }
 
 // With follows, only followers of a host or co-host RSVP; anyone may
 // withdraw.
 func TestRSVPIsForFollowersWhenFollowsAreKnown(t *testing.T) {
 	follows := &followDirectory{follows: map[[2]UserID]bool{}}
-	f := newDataFixture(t, func(p *ServiceParams) { p.Follows = follows })
+	f := newDataFixture(t, func(p *ServiceParams) { p.Audience = follows })
 	host, co, fan, stranger := f.member(t, "Host"), f.member(t, "Co"), f.member(t, "Fan"), f.member(t, "Stranger")
 	follows.follows[[2]UserID{fan.ID, co.ID}] = true
 	e, err := f.CreateEvent(t.Context(), host.ID, EventInput{Title: ptr("Fans only"), StartsAt: at(f.ms().Add(time.Hour)), Cohosts: ptr([]string{string(co.ID)})})

@@ -15,6 +15,8 @@ type MemoryLive struct {
 
 	mu    sync.Mutex // guards rooms, and every stage in it
 	rooms map[RoomID]*stage
+
+	presence memoryPresence // each member's whereabouts; its own lock
 }
 
 var _ LiveStore = (*MemoryLive)(nil)
@@ -144,6 +146,11 @@ func (m *MemoryLive) Counts(_ context.Context, room RoomID) (Counts, error) {
 		mods, speakers := st.onStage()
 		c.Speakers = mods + speakers
 		c.Listeners = len(st.parts) - c.Speakers
+		for u := range st.parts {
+			if u.IsGuest() {
+				c.Guests++
+			}
+		}
 	}
 	return c, nil
 }

@@ -246,7 +246,11 @@ func (r *RedisLive) Counts(ctx context.Context, room RoomID) (Counts, error) {
 	if err != nil {
 		return Counts{}, fmt.Errorf("counts of %s: %w", room, err)
 	}
-	return Counts{Speakers: int(stage), Listeners: int(listeners)}, nil
+	guests, err := replyInt(reply, 2)
+	if err != nil {
+		return Counts{}, fmt.Errorf("counts of %s: %w", room, err)
+	}
+	return Counts{Speakers: int(stage), Listeners: int(listeners), Guests: int(guests)}, nil
 }
 
 // End implements LiveStore. It takes the room out of the due index and

@@ -53,6 +53,10 @@ func testLive(t *testing.T, open func(t *testing.T) (LiveStore, Bus)) {
 		{"co-hosts join as moderators every time, and have no other privilege", testLiveCohosts},
 		{"Participant reads one record, or says why it cannot", testLiveParticipant},
 		{"a room restored after the store lost it keeps its co-hosts", testLiveRestoreKeepsCohosts},
+		{"the lineup is the stage in join order with the head counts", testLiveLineup},
+		{"guests are counted among listeners and as guests until they go", testLiveGuestsCounted},
+		{"each member's whereabouts: a claim replaces, a release forgets, a lapse ends", testLivePresence},
+		{"a listener who moved to another room is announced at once, not batched", testLiveMovedIsNotBatched},
 		{"after the store lost a room, what the processes hold puts it back and it goes on", testLiveRestore},
 		{"the store answers Ping", func(t *testing.T, live LiveStore, _ Bus) {
 			if err := live.Ping(t.Context()); err != nil {

@@ -355,6 +355,9 @@ func checkRoom(t *testing.T, got, want Room) {
 		}
 	}
 	g, w := got, want
+	if w.Visibility == "" {
+		w.Visibility = VisibilityOpen // what a room created without one reads back as
+	}
 	g.CreatedAt, g.EndedAt, w.CreatedAt, w.EndedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	if !reflect.DeepEqual(g, w) || !got.CreatedAt.Equal(want.CreatedAt) || !got.EndedAt.Equal(want.EndedAt) {
 		t.Errorf("room =\n\t%+v\nwant\n\t%+v", got, want)

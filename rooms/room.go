@@ -37,7 +37,10 @@ type Room struct {
 	ID          RoomID
 	Title       string
 	Description string
-	CreatedBy   UserID
+	// Visibility says who may see and join it; reads never leave it
+	// empty.
+	Visibility Visibility
+	CreatedBy  UserID
 	// HostName is the creator's display name, filled in by reads.
 	HostName  string
 	CreatedAt time.Time
@@ -95,10 +98,12 @@ type Participant struct {
 func (p Participant) Audible() bool { return p.Role.CanPublish() && !p.Muted }
 
 // Counts are a live room's head counts. Speakers counts everyone on stage,
-// moderators included.
+// moderators included; Listeners everyone else, guests included; Guests
+// the guests among the listeners.
 type Counts struct {
 	Speakers  int
 	Listeners int
+	Guests    int
 }
 
 // RoomView is a room with its live head counts.

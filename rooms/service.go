@@ -24,6 +24,11 @@ type Service struct {
 	// data is what happens around rooms: events, history, chat, the
 	// moderation log and reports (data_service.go).
 	data roomData
+
+	// Who may enter rooms, and how often (service_access.go).
+	audience Audience
+	joins    RateLimiter
+	guests   bool
 }
 
 // ServiceParams are NewService's dependencies. Live and Bus are usually
@@ -37,18 +42,29 @@ type ServiceParams struct {
 	Limits  Limits
 	Now     func() time.Time
 	Logger  *slog.Logger
-	// Data, ChatLimiter, ChatRate and Follows: see data_service.go. A
+	// Data, ChatLimiter and ChatRate: see data_service.go. A
 	// nil Data leaves events, history, chat, the moderation log and
 	// reports out.
 	Data        DataRecords
 	ChatLimiter ChatLimiter
 	ChatRate    ChatRate
-	Follows     Follows
+	// Audience tells who follows and who blocks whom, for visibility. nil
+	// means nobody follows or blocks anyone: social rooms are then for
+	// their hosts and invitees only.
+	Audience Audience
+	// JoinLimiter limits joins per member (a join of the room one is in
+	// already is free). nil means no limit.
+	JoinLimiter RateLimiter
+	// Guests lets people without an account listen to open rooms.
+	Guests bool
 }
 
 // NewService returns a Service over the given stores.
 func NewService(p ServiceParams) *Service {
-	s := &Service{rooms: p.Rooms, members: p.Members, live: p.Live, bus: p.Bus, limits: p.Limits, now: p.Now, log: p.Logger}
+	s := &Service{
+		rooms: p.Rooms, members: p.Members, live: p.Live, bus: p.Bus, limits: p.Limits, now: p.Now, log: p.Logger,
+		audience: p.Audience, joins: p.JoinLimiter, guests: p.Guests,
+	}
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits()
 	}
@@ -93,6 +109,9 @@ type NewRoom struct {
 	// LoudestN is how many speakers the room forwards at once, the
 	// loudest by audio level: 0 the server's default, -1 every speaker.
 	LoudestN int
+	// Visibility says who may see and join the room; "" means open
+	// (visibility.go).
+	Visibility Visibility
 }
 
 // MaxLoudestN bounds NewRoom.LoudestN: more than a stage can hold means
@@ -112,13 +131,17 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, n NewRoom) (Ro
 	if n.LoudestN < -1 || n.LoudestN > MaxLoudestN {
 		return Room{}, &ValidationError{Field: "loudest_n", Reason: fmt.Sprintf("must be -1 (every speaker), 0 (the server's default) or up to %d", MaxLoudestN)}
 	}
+	v, err := ParseVisibility(string(n.Visibility))
+	if err != nil {
+		return Room{}, err
+	}
 	host, err := s.members.Member(ctx, creator)
 	if err != nil {
 		return Room{}, fmt.Errorf("create room: creator %s: %w", creator, err)
 	}
 	r := Room{
 		ID: NewRoomID(), Title: t, Description: d, CreatedBy: creator, HostName: host.DisplayName,
-		CreatedAt: s.now().UTC().Truncate(time.Millisecond), LoudestN: n.LoudestN,
+		CreatedAt: s.now().UTC().Truncate(time.Millisecond), LoudestN: n.LoudestN, Visibility: v,
 	}
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)

@@ -72,7 +72,11 @@ type Joined struct {
 // Join puts a member into a live room: the room's creator as a moderator,
 // on stage; everyone else as a listener. A member already in the room (a
 // reconnection within the grace) keeps their place, role, hand and all,
-// which moves to the new session.
+// which moves to the new session. Only those who may see the room may join
+// it (visibility.go); others are told it does not exist. Joining takes the
+// member out of any other room they are in, and joins of other rooms than
+// the member's own are rate-limited (service_join.go). A guest (a guest
+// ID) joins an open room as a listener, when the instance allows guests.
 func (s *Service) Join(ctx context.Context, id RoomID, user UserID, session SessionID) (Joined, error) {
 	r, err := s.room(ctx, id)
 	if err != nil {
@@ -81,24 +85,47 @@ func (s *Service) Join(ctx context.Context, id RoomID, user UserID, session Sess
 	if !r.Live() {
 		return Joined{}, fmt.Errorf("join %s: %w", id, ErrRoomEnded)
 	}
+	if user.IsGuest() {
+		return s.joinGuest(ctx, r, user, session)
+	}
+	if err := s.mayEnterLive(ctx, r, user); err != nil {
+		return Joined{}, fmt.Errorf("join %s: %w", id, err)
+	}
 	m, err := s.members.Member(ctx, user)
 	if err != nil {
 		return Joined{}, fmt.Errorf("join %s: %w", id, err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	p := Participant{UserID: user, DisplayName: m.DisplayName, JoinedAt: now, Session: session}
-	res, err := s.live.Join(ctx, id, p, now, s.limits)
-	if errors.Is(err, ErrRoomNotFound) {
-		// A live record without live state: it was created before this
-		// process (or Redis) started. Open it and try again.
-		if err = s.live.Open(ctx, id, r.CreatedBy, r.Cohosts, now, s.limits); err == nil {
-			res, err = s.live.Join(ctx, id, p, now, s.limits)
-		}
-	}
+	here := Whereabouts{Room: id, Session: session}
+	prev, err := s.claim(ctx, user, here, now)
 	if err != nil {
 		return Joined{}, fmt.Errorf("join %s: %w", id, err)
 	}
-	s.afterJoin(id, res, now)
+	p := Participant{UserID: user, DisplayName: m.DisplayName, JoinedAt: now, Session: session}
+	j, err := s.joinLive(ctx, r, p, now)
+	if err != nil {
+		s.unclaim(ctx, user, here)
+		return Joined{}, err
+	}
+	s.moveOut(ctx, user, here, prev, now)
+	return j, nil
+}
+
+// joinLive adds p to the live state of r, opening it first if this
+// process (or Redis) has not seen the room since it started.
+func (s *Service) joinLive(ctx context.Context, r Room, p Participant, now time.Time) (Joined, error) {
+	res, err := s.live.Join(ctx, r.ID, p, now, s.limits)
+	if errors.Is(err, ErrRoomNotFound) {
+		// A live record without live state: it was created before this
+		// process (or Redis) started. Open it and try again.
+		if err = s.live.Open(ctx, r.ID, r.CreatedBy, r.Cohosts, now, s.limits); err == nil {
+			res, err = s.live.Join(ctx, r.ID, p, now, s.limits)
+		}
+	}
+	if err != nil {
+		return Joined{}, fmt.Errorf("join %s: %w", r.ID, err)
+	}
+	s.afterJoin(r.ID, res, now)
 	return Joined{Room: r, Self: res.Participant, Snapshot: res.Snapshot}, nil
 }
 
@@ -117,6 +144,7 @@ func (s *Service) Leave(ctx context.Context, id RoomID, user UserID, session Ses
 	if err := s.live.Leave(ctx, id, user, session, reason, s.now().UTC().Truncate(time.Millisecond), s.limits); err != nil {
 		return fmt.Errorf("leave %s: %w", id, err)
 	}
+	s.unclaim(ctx, user, Whereabouts{Room: id, Session: session})
 	return nil
 }
 
@@ -131,10 +159,11 @@ func (s *Service) Disconnect(ctx context.Context, id RoomID, user UserID, sessio
 
 // Renew extends the leases of sessions this process holds in a room.
 func (s *Service) Renew(ctx context.Context, id RoomID, held []Held) error {
-	if err := s.live.Renew(ctx, id, held, s.now().UTC().Truncate(time.Millisecond), s.limits); err != nil {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.live.Renew(ctx, id, held, now, s.limits); err != nil {
 		return fmt.Errorf("renew leases in %s: %w", id, err)
 	}
-	return nil
+	return s.renewPresence(ctx, id, held, now)
 }
 
 // Act applies an action of docs/stage.md, or refuses it with a sentinel
@@ -145,6 +174,9 @@ func (s *Service) Act(ctx context.Context, id RoomID, a Action) error {
 	}
 	if a.Kind.NeedsTarget() && a.Target == "" {
 		return &ValidationError{Field: "user_id", Reason: "is required for " + string(a.Kind)}
+	}
+	if err := guestRules(a); err != nil {
+		return fmt.Errorf("room %s: %w", id, err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	if err := s.live.Act(ctx, id, a, now, s.limits); err != nil {

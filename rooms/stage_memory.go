@@ -166,9 +166,13 @@ func (c *change) remove(m *member, reason string, blocked bool, by UserID, l Lim
 	if blocked {
 		c.st.blocked[m.UserID] = true
 	}
+	// A removal, or a move to another room, goes out at once rather than
+	// in the next batch: the member's own session must hear it before it
+	// lets go of the room.
 	c.add(Event{
 		Type: EventParticipantLeft, Participant: Participant{UserID: m.UserID, Session: m.Session},
-		Reason: reason, Blocked: blocked, By: by, Audience: m.Role == RoleListener && reason != ReasonRemoved,
+		Reason: reason, Blocked: blocked, By: by,
+		Audience: m.Role == RoleListener && reason != ReasonRemoved && reason != ReasonMoved,
 	})
 	c.settle(l)
 }

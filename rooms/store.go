@@ -18,6 +18,8 @@ type RoomRecords interface {
 	EndRoom(ctx context.Context, id RoomID, at time.Time) (Room, error)
 	// LiveRooms returns live rooms, newest first, after the cursor.
 	LiveRooms(ctx context.Context, q ListQuery) ([]Room, error)
+	// AccessRecords: visibility and invitees (visibility.go).
+	AccessRecords
 }
 
 // MemberRecords is the durable store of members.
@@ -111,6 +113,11 @@ type LiveStore interface {
 	Participant(ctx context.Context, room RoomID, user UserID) (Participant, error)
 	// Counts returns the room's head counts.
 	Counts(ctx context.Context, room RoomID) (Counts, error)
+	// Lineup returns who is on stage, in join order, with the head
+	// counts. A room that does not exist or has ended has nobody.
+	Lineup(ctx context.Context, room RoomID) (Lineup, error)
+	// PresenceStore: each member's whereabouts (presence.go).
+	PresenceStore
 	// End drops the room's live state, emits room_ended and keeps a
 	// tombstone so that later joins get ErrRoomEnded. Idempotent.
 	End(ctx context.Context, room RoomID, reason string, now time.Time) error

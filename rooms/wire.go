@@ -16,6 +16,7 @@ type RoomJSON struct {
 	ID            RoomID     `json:"id"`
 	Title         string     `json:"title"`
 	Description   string     `json:"description"`
+	Visibility    Visibility `json:"visibility"`
 	CreatedBy     MemberRef  `json:"created_by"`
 	CreatedAt     time.Time  `json:"created_at"`
 	EndedAt       *time.Time `json:"ended_at"`
@@ -24,15 +25,17 @@ type RoomJSON struct {
 	ListenerCount int        `json:"listener_count"`
 	// LoudestN: 0 the server's default, -1 every speaker, n the n loudest.
 	LoudestN int `json:"loudest_n"`
+	// GuestCount is how many of the listeners are guests.
+	GuestCount int `json:"guest_count"`
 }
 
 // JSON returns the wire shape of the room.
 func (v RoomView) JSON() RoomJSON {
 	j := RoomJSON{
-		ID: v.ID, Title: v.Title, Description: v.Description,
+		ID: v.ID, Title: v.Title, Description: v.Description, Visibility: visibilityOrOpen(v.Visibility),
 		CreatedBy: MemberRef{ID: v.CreatedBy, DisplayName: v.HostName},
 		CreatedAt: v.CreatedAt, Live: v.Live(),
-		SpeakerCount: v.Speakers, ListenerCount: v.Listeners, LoudestN: v.LoudestN,
+		SpeakerCount: v.Speakers, ListenerCount: v.Listeners, LoudestN: v.LoudestN, GuestCount: v.Guests,
 	}
 	if !v.Live() {
 		t := v.EndedAt

@@ -162,6 +162,9 @@ func countOf(ps []rooms.Participant) rooms.Counts {
 		} else {
 			c.Listeners++
 		}
+		if p.UserID.IsGuest() {
+			c.Guests++
+		}
 	}
 	return c
 }

@@ -50,6 +50,9 @@ var _ Media = (*sfu.SFU)(nil)
 type Identity struct {
 	User rooms.UserID
 	Name string
+	// Room, when set, is the one room the token admits to: a guest's
+	// pass. Joining any other is forbidden.
+	Room rooms.RoomID
 	// Session is the sign-in session the token belongs to (opaque here),
 	// which SignedOut names; empty for a token of none.
 	Session string

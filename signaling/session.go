@@ -304,6 +304,9 @@ func (s *session) join(ctx context.Context, m clientMessage) *ProtocolError {
 	if err != nil {
 		return protoErr(CodeRoomNotFound, "no room has that ID")
 	}
+	if s.user.Room != "" && id != s.user.Room {
+		return protoErr(CodeForbidden, "this guest pass is for another room")
+	}
 	if r := s.srv.redirectFor(ctx, id, s.user.User, m.Join.Ticket, RedirectPlacement); r != nil {
 		s.reply(m.ID, TypeRedirect, *r)
 		return nil
@@ -332,6 +335,15 @@ func (s *session) join(ctx context.Context, m clientMessage) *ProtocolError {
 			return protoErr(CodeRoomEnded, "the room has ended")
 		case errors.Is(err, rooms.ErrBlocked):
 			return protoErr(CodeBlocked, "you were removed from this room and may not rejoin it")
+		case errors.Is(err, rooms.ErrRateLimited):
+			var rle *rooms.RateLimitError
+			wait := time.Second
+			if errors.As(err, &rle) {
+				wait = max(rle.RetryAfter.Round(time.Second), time.Second)
+			}
+			return protoErr(CodeRateLimited, "you joined too many rooms too fast; try again in %s", wait)
+		case errors.Is(err, rooms.ErrGuestsDisabled):
+			return protoErr(CodeForbidden, "guest listening is off on this server")
 		default:
 			s.log.ErrorContext(ctx, "join failed", "room", id, "err", err)
 			return protoErr(CodeInternal, "could not join the room")

@@ -55,6 +55,8 @@ type serveConfig struct {
 	ChatBurst       int
 	LoudestN        int
 	Cluster         clusterConfig
+	// Social is room access, joins and guests (config_social.go).
+	Social socialConfig
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -67,7 +69,9 @@ type option struct {
 // line (--dev-sign-in, or --dev-sign-in=false).
 func (o option) isBool() bool { return o.def == "true" || o.def == "false" }
 
-func options() []option { return append(baseOptions(), clusterOptions()...) }
+func options() []option {
+	return append(append(baseOptions(), clusterOptions()...), socialOptions()...)
+}
 
 func baseOptions() []option {
 	return []option{

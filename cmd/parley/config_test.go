@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/members"
 )
 
@@ -28,6 +29,10 @@ func TestConfigDefaults(t *testing.T) {
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley", ChatRate: 30, ChatBurst: 5,
 		Cluster: clusterConfig{Placement: "room", NodeTTL: 5 * time.Second, DrainTimeout: 30 * time.Second},
+		Social: socialConfig{
+			GuestRate: ratelimit.Rate{N: 10, Per: 10 * time.Minute}, JoinRate: ratelimit.Rate{N: 10, Per: 10 * time.Minute},
+			DirectoryRate: ratelimit.Rate{N: 30, Per: time.Minute},
+		},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -95,6 +100,10 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		"zero access TTL":         {args: []string{"--access-token-ttl", "0s"}},
 		"chat rate of zero":       {args: []string{"--chat-rate", "0"}},
 		"chat burst not a number": {env: map[string]string{"PARLEY_CHAT_BURST": "lots"}},
+		"bad guest switch":        {env: map[string]string{"PARLEY_GUEST_LISTENING": "sometimes"}},
+		"a rate of nothing":       {args: []string{"--join-rate-limit", "0/1m"}},
+		"a rate without /":        {args: []string{"--directory-rate-limit", "30"}},
+		"a rate of no period":     {env: map[string]string{"PARLEY_GUEST_RATE_LIMIT": "10/0s"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := loadServeConfig(tc.args, env(tc.env), io.Discard); err == nil {

@@ -57,12 +57,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	if err != nil {
 		return err
 	}
+	guestPasses, err := api.NewGuestTokens(secret, nil)
+	if err != nil {
+		return err
+	}
 
 	live, bus, redisClient, closeLive, err := openLive(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeLive()
+	limits := openLimiters(cfg, redisClient)
+	social := members.NewSocial(members.SocialParams{
+		Store: store.members, Directory: limits.directory, Logger: log.With("component", "members"),
+	})
 	accounts, err := newAccounts(cfg, store.members, redisClient, log.With("component", "members"))
 	if err != nil {
 		return err
@@ -78,7 +86,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
 		},
-		Logger: log.With("component", "rooms"),
+		Logger:   log.With("component", "rooms"),
+		Audience: social, JoinLimiter: limits.joins, Guests: cfg.Social.GuestListening,
 	})
 	if err := svc.Recover(ctx); err != nil {
 		return err
@@ -104,7 +113,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	sigCfg := signaling.DefaultConfig()
 	sigCfg.AllowedOrigins = cfg.AllowedOrigins
 	sig, err := signaling.NewServer(signaling.Params{
-		Config: sigCfg, Rooms: svc, Media: media, Auth: tokenAuth{api.NewAuthenticator(tokens, accounts, cfg.DevSignIn)},
+		Config: sigCfg, Rooms: svc, Media: media,
+		Auth:   memberOrGuest{members: tokenAuth{api.NewAuthenticator(tokens, accounts, cfg.DevSignIn)}, guests: guestPasses},
 		Logger: log.With("component", "signaling"), Cluster: cl.cluster, ClusterConfig: cl.config,
 	})
 	if err != nil {
@@ -133,6 +143,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		Rooms: svc, Members: accounts, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
 		Admins: memberAdmins{store.members},
 		Export: exporter, Relay: cl.relay, Nodes: cl.nodes,
+		Social: social, Guests: guestPasses, GuestLimiter: limits.guests,
 		Logger: log.With("component", "http"),
 		Ready: func(context.Context) error {
 			if stopping.Load() {

@@ -83,7 +83,7 @@ func (db *DB) Migrate(ctx context.Context, m Migrations) (int, error) {
 	)`); err != nil {
 		// Two Postgres processes creating it at once: one loses the race
 		// on the catalog; the table is there all the same.
-		if !db.IsUnique(err) {
+		if !(db.Dialect == Postgres && isCreateRacePostgres(err)) {
 			return 0, fmt.Errorf("create %s: %w", m.Table, err)
 		}
 	}

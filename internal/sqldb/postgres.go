@@ -42,3 +42,12 @@ func isUniquePostgres(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505" // unique_violation
 }
+
+// isCreateRacePostgres reports whether err is what Postgres answers the
+// loser of two concurrent CREATE TABLE IF NOT EXISTS of one table: a
+// unique violation on the catalog, or, as often, duplicate_table (42P07)
+// or duplicate_object (42710, the table's row type).
+func isCreateRacePostgres(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "23505" || e.Code == "42P07" || e.Code == "42710")
+}

@@ -25,6 +25,9 @@ if rec ~= nil then
   redis.call('ZADD', KEYS[3], NOW + LEASE_TTL, user)
 else
   st.order, st.n = st.order + 1, st.n + 1
+  if is_guest(user) then
+    st.g = st.g + 1
+  end
   rec = {
     u = user, n = ARGV[10], r = 'listener', j = tonumber(ARGV[11]), m = false, i = false,
     h = 0, s = 0, ses = session, o = st.order, d = false,

@@ -6,7 +6,8 @@
 -- KEYS[1] meta     HASH  seq, creator, cohosts (space-separated user IDs),
 --                        ended, hands_off, deadline (empty-stage
 --                        end, unix ms; "" while someone is on stage), order
---                        (join counter), n (participants), mods, spk
+--                        (join counter), n (participants), mods, spk, g
+--                        (guests, who are listeners whose ID starts gst_)
 -- KEYS[2] p        HASH  user -> participant record (JSON, see below)
 -- KEYS[3] leases   ZSET  user -> end of lease or reconnect grace, unix ms
 -- KEYS[4] stage    ZSET  user -> join order, for everyone on stage
@@ -44,7 +45,7 @@ local function load_room()
     seq = tonumber(m.seq) or 0, creator = m.creator or '', cohosts = m.cohosts or '', ended = m.ended == '1',
     hands_off = m.hands_off == '1', deadline = tonumber(m.deadline or ''),
     order = tonumber(m.order) or 0, n = tonumber(m.n) or 0,
-    mods = tonumber(m.mods) or 0, spk = tonumber(m.spk) or 0,
+    mods = tonumber(m.mods) or 0, spk = tonumber(m.spk) or 0, g = tonumber(m.g) or 0,
   }
   return true
 end
@@ -52,7 +53,7 @@ end
 local function save_room()
   redis.call('HSET', KEYS[1], 'seq', st.seq, 'creator', st.creator, 'cohosts', st.cohosts, 'ended', st.ended and '1' or '0',
     'hands_off', st.hands_off and '1' or '0', 'deadline', st.deadline or '',
-    'order', st.order, 'n', st.n, 'mods', st.mods, 'spk', st.spk)
+    'order', st.order, 'n', st.n, 'mods', st.mods, 'spk', st.spk, 'g', st.g or 0)
 end
 
 -- refresh_due keeps the room's entry in the due index at the earliest of
@@ -148,6 +149,11 @@ local function is_host(user)
   return user == st.creator or string.find(' ' .. st.cohosts .. ' ', ' ' .. user .. ' ', 1, true) ~= nil
 end
 
+-- is_guest tells a guest (rooms/guests.go) by the prefix of their ID.
+local function is_guest(user)
+  return string.sub(user, 1, 4) == 'gst_'
+end
+
 local function on_stage(role)
   return role == 'moderator' or role == 'speaker'
 end
@@ -214,6 +220,9 @@ local function remove(rec, reason, blocked, by)
   cache[rec.u] = nil
   count(rec.r, -1)
   st.n = st.n - 1
+  if is_guest(rec.u) then
+    st.g = st.g - 1
+  end
   if blocked then
     redis.call('SADD', KEYS[6], rec.u)
   end
@@ -224,7 +233,9 @@ local function remove(rec, reason, blocked, by)
   if by ~= '' then
     ev.by = by
   end
-  if rec.r == 'listener' and reason ~= 'removed' then
+  -- A removal, or a move to another room, goes out at once: the member's
+  -- own session must hear it before it lets go of the room.
+  if rec.r == 'listener' and reason ~= 'removed' and reason ~= 'moved' then
     ev.aud = true
   end
   emit(ev)

@@ -8,7 +8,7 @@ st = {
   seq = 0, creator = ARGV[8], cohosts = ARGV[9], ended = false, hands_off = false,
   -- A new room with nobody on it yet counts as empty.
   deadline = NOW + EMPTY_GRACE,
-  order = 0, n = 0, mods = 0, spk = 0,
+  order = 0, n = 0, mods = 0, spk = 0, g = 0,
 }
 finish()
 return { 'ok' }

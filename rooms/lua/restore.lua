@@ -10,7 +10,7 @@
 if not load_room() then
   st = {
     seq = 0, creator = ARGV[8], cohosts = ARGV[9], ended = false, hands_off = false,
-    deadline = NOW + EMPTY_GRACE, order = 0, n = 0, mods = 0, spk = 0,
+    deadline = NOW + EMPTY_GRACE, order = 0, n = 0, mods = 0, spk = 0, g = 0,
   }
 end
 if st.ended then
@@ -27,6 +27,9 @@ for i = 11, #ARGV do
     set_role(rec, role)
     set_hand(rec, rec.h)
     st.n = st.n + 1
+    if is_guest(rec.u) then
+      st.g = st.g + 1
+    end
     if rec.o > st.order then
       st.order = rec.o
     end

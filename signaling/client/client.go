@@ -141,6 +141,8 @@ type NewRoom struct {
 	// LoudestN: 0 (or absent) the server's default, -1 every speaker,
 	// n the n loudest.
 	LoudestN int `json:"loudest_n,omitempty"`
+	// Visibility: open (or absent), social or closed.
+	Visibility string `json:"visibility,omitempty"`
 }
 
 // CreateRoomWith opens a room with the given settings.

@@ -151,11 +151,27 @@ export function createApi({ onError, onUnauthorized }) {
     refresh,
     listRooms: () => request('GET', '/rooms?limit=100'),
     getRoom: (id) => request('GET', '/rooms/' + encodeURIComponent(id)),
-    createRoom: (title, description) =>
-      request('POST', '/rooms', description ? { title, description } : { title }),
+    createRoom: (title, description, visibility = 'open') =>
+      request('POST', '/rooms', description ? { title, description, visibility } : { title, visibility }),
     // No body: the endpoint takes none, and a JSON body of {} would need a
     // Content-Type for nothing.
     endRoom: (id) => request('POST', '/rooms/' + encodeURIComponent(id) + '/end'),
+    // Profiles, follows, blocks and the member directory (docs/api.md, "Members").
+    ownProfile: () => request('GET', '/me/profile'),
+    updateProfile: (fields) => request('PATCH', '/me/profile', fields),
+    profile: (id) => request('GET', '/members/' + encodeURIComponent(id)),
+    follow: (id, on) => request(on ? 'POST' : 'DELETE', '/members/' + encodeURIComponent(id) + '/follow'),
+    block: (id, on) => request(on ? 'POST' : 'DELETE', '/members/' + encodeURIComponent(id) + '/block'),
+    blocks: () => request('GET', '/me/blocks?limit=100'),
+    searchMembers: (q, cursor) =>
+      request('GET', '/members?q=' + encodeURIComponent(q) + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')),
+    // Who may enter a room (its hosts only).
+    setVisibility: (roomId, visibility) => request('PUT', '/rooms/' + encodeURIComponent(roomId) + '/visibility', { visibility }),
+    invitees: (roomId) => request('GET', '/rooms/' + encodeURIComponent(roomId) + '/invitees?limit=100'),
+    invite: (roomId, memberId, on) =>
+      request(on ? 'PUT' : 'DELETE', '/rooms/' + encodeURIComponent(roomId) + '/invitees/' + encodeURIComponent(memberId)),
+    // A guest pass to an open room, for someone without an account.
+    guestToken: (roomId) => request('POST', '/rooms/' + encodeURIComponent(roomId) + '/guest-token', undefined, false),
     ...accountCalls(request, auth),
   };
 }

@@ -86,6 +86,13 @@
 //     event-description, event-starts-at, event-cohosts, event-create,
 //     event-error; my-member-id
 //
+// Profiles, people and guests (profile.js, social.js; ids as listed there):
+//   state 'profile' (/me, /members/{id}) and 'people' (/members), reached
+//   by the top bar's profile-link and people-link; create-visibility (open,
+//   social, closed) on the create form; copy-guest-link in an open room;
+//   /listen/{room id} joins as a guest when not signed in (self.user_id
+//   starts gst_, member is null), with guest-note shown and no hand.
+//
 // URL parameters (consumed, then removed from the address bar):
 //   ?name=Ann                 sign in as Ann (a new member, unless this tab is
 //                             already signed in as Ann)
@@ -101,6 +108,9 @@ import { isOnStage, handRaised, stageOrder, audienceOf, actionsOn, actionMessage
 import { $, h, reconcile, toast, initials, setText, showView } from './ui.js';
 import { createChat } from './chat.js';
 import { createEvents } from './events.js';
+import { createProfiles } from './profile.js';
+import { createAccess } from './invitees.js';
+import { guestPathRoom, guestLink, guestRefusal, memberPath, visibilityLabel } from './social.js';
 
 const LIST_REFRESH_MS = 5000;
 const ZERO_STATS = () => ({ inbound: { packetsReceived: 0, audioLevel: 0, totalAudioEnergy: 0 }, outbound: { packetsSent: 0 } });
@@ -114,6 +124,7 @@ const app = {
   notices: [], // the room's notices shown so far (test hook)
   menu: null, // the open tile menu: {el, btn, menu}
   confirm: null, // what the confirm dialog's OK does
+  guestGen: 0, // bumps to drop a guest pass that came too late
 };
 
 const api = createApi({
@@ -136,6 +147,8 @@ const chat = createChat({
   onNotice: (text) => { app.notices.push(text); toast(text); },
 });
 const events = createEvents({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p), toast });
+const profiles = createProfiles({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p) });
+const access = createAccess({ api, session: () => app.session });
 
 window.__parley = {
   get state() { return app.view; },
@@ -177,19 +190,32 @@ function route() {
   $('who').hidden = !s;
   setText('whoami', s ? s.member.display_name : '');
   accounts.updateNav(s);
-  const roomId = roomIdFromPath();
-  if (app.session && (app.session.roomId !== roomId || !s)) leaveRoom();
+  // A guest link: members join as themselves, others listen as guests.
+  const guestRoom = guestPathRoom(location.pathname);
+  if (guestRoom && s) history.replaceState(null, '', '/rooms/' + encodeURIComponent(guestRoom));
+  const roomId = roomIdFromPath() ?? (s ? null : guestRoom);
+  if (app.session && (app.session.roomId !== roomId || (!s && !app.session.isGuest))) leaveRoom();
+  if (guestRoom && !s) return showGuestRoom(guestRoom);
   if (!s) return accounts.routeSignedOut(location.pathname) || showSignIn();
   if (roomId) return showRoom(roomId);
   if (accounts.routeSignedIn(location.pathname)) return;
+  const member = memberPath(location.pathname);
+  if (member) {
+    setView('profile', false);
+    return profiles.show(member === 'me' ? s.member.id : member);
+  }
+  if (location.pathname === '/members') {
+    setView('people', false);
+    return profiles.showPeople();
+  }
   if (location.pathname !== '/') history.replaceState(null, '', '/');
   showList();
 }
 
-function setView(name) {
+function setView(name, focus = true) {
   app.view = name;
   if (name !== 'list') app.listGen++;
-  showView(name);
+  showView(name, focus);
 }
 
 // ---- sign in
@@ -272,7 +298,7 @@ function roomItem(r) {
 
 function updateRoomItem(li, r) {
   li.querySelector('.room-name a').textContent = r.title;
-  li.querySelector('.room-host').textContent = 'Hosted by ' + r.created_by.display_name;
+  li.querySelector('.room-host').textContent = ['Hosted by ' + r.created_by.display_name, visibilityLabel(r.visibility)].filter(Boolean).join(' · ');
   li.querySelector('.room-about').textContent = r.description || '';
   li.querySelector('.room-counts').textContent =
     plural(r.speaker_count, 'speaker') + ' · ' + plural(r.listener_count, 'listener');
@@ -293,7 +319,7 @@ async function onCreate(e) {
   if (!title) return formError('create-error', 'Give the room a title.');
   await busy('create-room', async () => {
     try {
-      const room = await api.createRoom(title, description);
+      const room = await api.createRoom(title, description, $('create-visibility').value);
       formError('create-error', '');
       $('create-form').reset();
       navigate('/rooms/' + encodeURIComponent(room.id));
@@ -305,7 +331,27 @@ async function onCreate(e) {
 
 // ---- room
 
-function showRoom(roomId) {
+/** A guest link, for someone not signed in: a guest pass, then the room. */
+async function showGuestRoom(roomId) {
+  if (app.session?.roomId === roomId) return; // already there
+  setView('room');
+  document.title = 'Joining… · Parley';
+  setText('room-title', 'Joining as a guest…');
+  for (const id of ['room-host', 'room-desc', 'room-status']) setText(id, '');
+  for (const id of ROOM_ONLY_CONTROLS) $(id).hidden = true;
+  const gen = ++app.guestGen;
+  try {
+    const pass = await api.guestToken(roomId);
+    if (gen !== app.guestGen || guestPathRoom(location.pathname) !== roomId) return;
+    showRoom(roomId, pass.token);
+  } catch (err) {
+    if (gen !== app.guestGen) return;
+    setText('room-title', 'Cannot listen to this room');
+    setText('room-status', guestRefusal(err));
+  }
+}
+
+function showRoom(roomId, token = () => auth.get()?.token) {
   if (app.session?.roomId === roomId) return; // already there
   setView('room');
   document.title = 'Joining… · Parley';
@@ -318,8 +364,8 @@ function showRoom(roomId) {
   const session = new RoomSession({
     roomId,
     // A function: a reconnect takes the token as it is then, kept fresh by
-    // the refresh token.
-    token: () => auth.get()?.token,
+    // the refresh token (a guest's pass is a string, and does not change).
+    token,
     sink: $('audio-sink'),
     hooks: {
       onUpdate: () => app.session === session && renderRoom(),
@@ -339,6 +385,7 @@ function showRoom(roomId) {
         closeRoomOverlays();
         toast(message, 'info', 10000);
         formError('list-notice', message); // stays on the list until the next room
+        if (!auth.get()) app.notice = message; // a guest goes to the sign-in form
         navigate('/');
       },
       onAuthFailed: async (code) => {
@@ -362,7 +409,7 @@ function showRoom(roomId) {
 
 // Controls that only some people see, all hidden until the room says who we are.
 const ROOM_ONLY_CONTROLS = ['mute-toggle', 'raise-hand', 'step-down', 'end-room', 'tap-to-listen',
-  'invite-prompt', 'mod-panel', 'hand-note', 'mute-note'];
+  'invite-prompt', 'mod-panel', 'hand-note', 'mute-note', 'guest-note', 'copy-guest-link'];
 
 function renderRoom() {
   const s = app.session;
@@ -390,7 +437,9 @@ function renderRoom() {
 
   // Our hand, in the audience.
   const hand = $('raise-hand');
-  hand.hidden = !joined || s.onStage;
+  hand.hidden = !joined || s.onStage || s.isGuest; // guests only listen
+  $('guest-note').hidden = !s.isGuest;
+  $('copy-guest-link').hidden = s.isGuest || !room || room.visibility !== 'open';
   hand.setAttribute('aria-pressed', String(s.handUp));
   hand.disabled = !s.handsEnabled && !s.handUp;
   let handNote = '';
@@ -424,6 +473,7 @@ function renderRoom() {
 
 function renderModeration(s, mod) {
   $('mod-panel').hidden = !mod;
+  access.render(mod);
   if (!mod) {
     if ($('hand-queue').firstChild) $('hand-queue').replaceChildren();
     return;
@@ -721,6 +771,16 @@ async function onTapToListen() {
   }
 }
 
+async function onCopyGuestLink() {
+  const url = guestLink(app.session?.roomId || '');
+  try {
+    await navigator.clipboard.writeText(url);
+    toast('Guest link copied: people without an account can listen with it, if the server allows guests.');
+  } catch {
+    toast('Share this guest link: ' + url, 'info', 15000);
+  }
+}
+
 async function onCopyLink() {
   const url = location.origin + '/rooms/' + encodeURIComponent(app.session?.roomId || '');
   try {
@@ -787,6 +847,7 @@ function wire() {
   $('confirm-dialog').addEventListener('close', () => { app.confirm = null; });
   $('tap-to-listen').addEventListener('click', onTapToListen);
   $('copy-link').addEventListener('click', onCopyLink);
+  $('copy-guest-link').addEventListener('click', onCopyGuestLink);
   window.addEventListener('popstate', route);
   // Same-origin links marked data-nav change the view without a page load.
   document.addEventListener('click', (e) => {

@@ -18,9 +18,13 @@ const PENDING_MS = 5000;
 
 // Join errors after which trying again cannot help.
 const JOIN_FATAL = {
-  room_not_found: 'That room does not exist.',
+  room_not_found: 'That room does not exist, or is not open to you.',
   room_ended: 'This room has ended.',
   blocked: "You were removed from this room and can't rejoin it.",
+  // A guest's pass is for another room, or the server stopped allowing guests.
+  forbidden: "You can't join this room.",
+  // Too many rooms joined too fast: the message says when to try again.
+  rate_limited: 'You joined too many rooms too fast. Try again in a few minutes.',
 };
 
 // Room events that carry seq (docs/protocol.md, "Ordering").
@@ -101,6 +105,8 @@ export class RoomSession {
   get pcState() { return this.rtc ? this.rtc.state : 'new'; }
   get onStage() { return isOnStage(this.self); }
   get isModerator() { return this.self?.role === 'moderator'; }
+  /** We listen as a guest (a gst_ ID): we can only listen. */
+  get isGuest() { return !!this.self && this.self.user_id.startsWith('gst_'); }
   get isCreator() { return !!this.self && this.self.user_id === this.room?.created_by?.id; }
   /** Our microphone is off: muted by us or a moderator (always false off stage). */
   get muted() {
@@ -514,6 +520,10 @@ export class RoomSession {
   }
 
   onParticipantLeft(p) {
+    if (p.user_id === this.self?.user_id && p.reason === 'moved') {
+      // We joined another room, elsewhere: a member is in one at a time.
+      return this.end('moved', 'You joined another room, so you left this one.');
+    }
     if (p.user_id === this.self?.user_id) {
       if (p.reason === 'removed') {
         return this.end(p.blocked ? 'blocked' : 'removed', p.blocked

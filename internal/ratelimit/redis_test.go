@@ -1,0 +1,110 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// testRedis returns a client of the test Redis (PARLEY_TEST_REDIS_URL, or
+// a local one) and a key prefix of the test's own, whose keys are deleted
+// when the test ends. Without Redis the test skips loudly, and fails under
+// CI=true (as in every package; see rooms/redis_test_helper_test.go).
+func testRedis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	url := os.Getenv("PARLEY_TEST_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("PARLEY_TEST_REDIS_URL=%q: %v", url, err)
+	}
+	opt.DialTimeout = 2 * time.Second
+	client := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		msg := "NO REDIS at " + url + " (" + err.Error() + "): start one (redis-server) or set PARLEY_TEST_REDIS_URL"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + "; CI=true, so this fails instead of skipping")
+		}
+		t.Skip("!!!!! SKIPPING a Redis test: " + msg + " !!!!!")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "parleytest:" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			_ = client.Del(ctx, iter.Val()).Err()
+		}
+		_ = client.Close()
+	})
+	return client, prefix
+}
+
+func TestRedisLimiterContract(t *testing.T) {
+	testLimiter(t, func(t *testing.T, r Rate) Limiter {
+		client, prefix := testRedis(t)
+		return NewRedis(client, prefix+":rl", r)
+	})
+}
+
+// Two processes on one Redis share one bucket per key.
+func TestRedisLimiterIsOneLimitAcrossProcesses(t *testing.T) {
+	client, prefix := testRedis(t)
+	r := Rate{N: 3, Per: time.Minute}
+	a, b := NewRedis(client, prefix+":rl", r), NewRedis(client, prefix+":rl", r)
+	got := 0
+	for i := range 6 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		if ok, _, err := l.Allow(t.Context(), "m", epoch); err != nil {
+			t.Fatal(err)
+		} else if ok {
+			got++
+		}
+	}
+	if got != 3 {
+		t.Errorf("%d allowed across two limiters, want 3", got)
+	}
+}
+
+// A key's state expires once its bucket would be full again, so idle keys
+// leave nothing in Redis.
+func TestRedisLimiterKeyExpires(t *testing.T) {
+	client, prefix := testRedis(t)
+	l := NewRedis(client, prefix+":rl", Rate{N: 2, Per: time.Minute})
+	now := time.Now()
+	if ok, _, err := l.Allow(t.Context(), "m", now); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	ttl, err := client.PTTL(t.Context(), prefix+":rl:m").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One token used: the bucket is full again one interval (30 s) later.
+	if ttl <= 29*time.Second || ttl > 30*time.Second {
+		t.Errorf("TTL = %v, want about 30s", ttl)
+	}
+}
+
+func TestRedisLimiterUnreachable(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer client.Close()
+	l := NewRedis(client, "x", Rate{N: 1, Per: time.Minute})
+	if ok, _, err := l.Allow(t.Context(), "k", epoch); err == nil || ok {
+		t.Errorf("Allow on an unreachable Redis = %v, %v; want an error and a refusal", ok, err)
+	}
+}
