@@ -184,8 +184,29 @@ func (e *Exporter) writeReadme(zw *zip.Writer, user rooms.UserID, at time.Time) 
 		}
 		fmt.Fprintf(&b, "| `%s` | %s (%s) |\n", s.File, s.About, shape)
 	}
+	b.WriteString(deletionNote)
 	if _, err := io.WriteString(f, b.String()); err != nil {
 		return fmt.Errorf("export README.md: %w", err)
 	}
 	return nil
 }
+
+// deletionNote ends the README: what deleting the account would do, in
+// short (docs/api.md, "Deleting your account", has it kind by kind).
+const deletionNote = `
+## If you delete your account
+
+Deleting your account (DELETE /api/v1/me, or "Delete my account" in the web
+client) signs you out everywhere and erases your personal data: your profile,
+username (which becomes free for others), follows and blocks both ways, your
+unused invites, the room invitations you hold, your RSVPs, your co-hosting,
+your chat messages, and the record of which rooms you were in and spoke in.
+Your upcoming events are cancelled.
+
+What stays names you only by your member ID, shown to everyone as
+"Deleted member": the rooms and past events you hosted (they are others'
+history too), the invites others used to join, the invitations you gave as a
+host, and the moderation log and reports (the instance's records of conduct).
+
+Keep this archive: after deletion there is nothing left to export.
+`

@@ -84,7 +84,8 @@ func TestExportWritesEverySectionAsJSONWithAReadme(t *testing.T) {
 		}
 	}
 	readme := string(files["README.md"])
-	for _, s := range []string{"usr_x", "2026-12-01T09:00:00Z", "`three.json` | three items", "`one.json` | one object"} {
+	for _, s := range []string{"usr_x", "2026-12-01T09:00:00Z", "`three.json` | three items", "`one.json` | one object",
+		"## If you delete your account", "Deleted member"} {
 		if !strings.Contains(readme, s) {
 			t.Errorf("README lacks %q:\n%s", s, readme)
 		}

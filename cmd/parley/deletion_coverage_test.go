@@ -246,6 +246,34 @@ func seedEveryStore(t *testing.T, ctx context.Context, d *durable, accounts *mem
 	must(d.rooms.AddInvitee(ctx, rooms.Invitee{Room: room.ID, Member: bob.ID, InvitedBy: ann.ID, At: now}))
 	must(d.rooms.AddInvitee(ctx, rooms.Invitee{Room: room.ID, Member: cat.ID, InvitedBy: ann.ID, At: now}))
 
+	// Chat: Ann writes; Bob, moderating, deletes Cat's message.
+	_, err = d.rooms.AddChatMessage(ctx, rooms.ChatMessage{ID: rooms.NewMessageID(), Room: room.ID, Author: ann.ID, Body: "hello", CreatedAt: now})
+	must(err)
+	catMsg, err := d.rooms.AddChatMessage(ctx, rooms.ChatMessage{ID: rooms.NewMessageID(), Room: room.ID, Author: cat.ID, Body: "spam", CreatedAt: now})
+	must(err)
+	_, err = d.rooms.DeleteChatMessage(ctx, room.ID, catMsg.ID, bob.ID, now)
+	must(err)
+	// History: Ann and Bob were in the room, Ann on stage.
+	must(d.rooms.RecordPresence(ctx, []rooms.Presence{
+		{Room: room.ID, User: ann.ID, JoinedAt: now, OnStageAt: now},
+		{Room: room.ID, User: bob.ID, JoinedAt: now},
+	}))
+	// Events: Ann hosts one with Cat; Cat hosts one with Bob, which Bob
+	// starts (its room lists him as co-host); Bob RSVPs to Ann's.
+	annEvent := rooms.ScheduledEvent{ID: rooms.NewEventID(), Host: ann.ID, Cohosts: []rooms.UserID{cat.ID}, Title: "Ann's event",
+		StartsAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	must(d.rooms.CreateEvent(ctx, annEvent))
+	catEvent := rooms.ScheduledEvent{ID: rooms.NewEventID(), Host: cat.ID, Cohosts: []rooms.UserID{bob.ID, dan.ID}, Title: "Cat's event",
+		StartsAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	must(d.rooms.CreateEvent(ctx, catEvent))
+	must(d.rooms.SetRSVP(ctx, annEvent.ID, bob.ID, true, now))
+	_, err = d.rooms.StartEvent(ctx, catEvent.ID, bob.ID, rooms.Room{ID: rooms.NewRoomID(), CreatedAt: now})
+	must(err)
+	// The moderation log and reports, both ways.
+	must(d.rooms.RecordModAction(ctx, rooms.ModAction{ID: rooms.NewModActionID(), Room: room.ID, Actor: ann.ID, Target: bob.ID, Kind: rooms.ModMuted, At: now}))
+	must(d.rooms.CreateReport(ctx, rooms.Report{ID: rooms.NewReportID(), Reporter: ann.ID, Member: cat.ID, Reason: "rude", CreatedAt: now}))
+	must(d.rooms.CreateReport(ctx, rooms.Report{ID: rooms.NewReportID(), Reporter: cat.ID, Member: bob.ID, Room: room.ID, Reason: "loud", CreatedAt: now}))
+
 	ids := []rooms.UserID{ann.ID, bob.ID}
 	slices.Sort(ids)
 	return ids

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,6 +44,22 @@ func call(t *testing.T, ctx context.Context, a *client.API, method, path string,
 	if err := a.Call(ctx, method, path, in, out); err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
+}
+
+// speakers reads a room's history over REST and returns who spoke.
+func speakers(t *testing.T, ctx context.Context, a *client.API, room rooms.RoomID) []rooms.UserID {
+	t.Helper()
+	var h struct {
+		Speakers []struct {
+			ID rooms.UserID `json:"id"`
+		} `json:"speakers"`
+	}
+	call(t, ctx, a, http.MethodGet, "/api/v1/rooms/"+string(room)+"/history", nil, &h)
+	var out []rooms.UserID
+	for _, s := range h.Speakers {
+		out = append(out, s.ID)
+	}
+	return out
 }
 
 // The acceptance test of account deletion, on the whole server with its
@@ -126,6 +143,27 @@ func TestDeletedAccountIsGoneAsDocumented(t *testing.T) {
 	if _, err := bobConn.Join(ctx, string(bobRoom.ID)); err != nil {
 		t.Fatal(err)
 	}
+
+	// What Ann does around rooms: she chats in Bob's room, next to Bob;
+	// RSVPs to Bob's event and schedules one of her own; Bob invites her
+	// on stage (the moderation log records it); she reports Cat, and Cat
+	// reports her.
+	call(t, ctx, ann, http.MethodPost, "/api/v1/rooms/"+string(bobRoom.ID)+"/chat", map[string]string{"body": "hello from Ann"}, nil)
+	call(t, ctx, bob, http.MethodPost, "/api/v1/rooms/"+string(bobRoom.ID)+"/chat", map[string]string{"body": "hello from Bob"}, nil)
+	soon := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	var bobEvent, annEvent struct {
+		ID rooms.EventID `json:"id"`
+	}
+	call(t, ctx, bob, http.MethodPost, "/api/v1/events", map[string]any{"title": "Bob's event", "starts_at": soon}, &bobEvent)
+	call(t, ctx, ann, http.MethodPut, "/api/v1/events/"+string(bobEvent.ID)+"/rsvp", nil, nil)
+	call(t, ctx, ann, http.MethodPost, "/api/v1/events", map[string]any{"title": "Ann's event", "starts_at": soon}, &annEvent)
+	call(t, ctx, bob, http.MethodPost, "/api/v1/rooms/"+string(bobRoom.ID)+"/participants/"+string(annID)+"/invite", nil, nil)
+	call(t, ctx, ann, http.MethodPost, "/api/v1/rooms/"+string(bobRoom.ID)+"/invitation/accept", nil, nil)
+	if sp := speakers(t, ctx, bob, bobRoom.ID); !slices.Contains(sp, annID) {
+		t.Fatalf("the history of Bob's room lists %v as speakers; want Ann among them", sp)
+	}
+	call(t, ctx, ann, http.MethodPost, "/api/v1/reports", map[string]string{"member_id": string(catID), "reason": "rude"}, nil)
+	call(t, ctx, cat, http.MethodPost, "/api/v1/reports", map[string]string{"member_id": string(annID), "reason": "ruder"}, nil)
 
 	// Bad input first: each refused, nothing deleted.
 	if err := ann.DeleteAccount(ctx, ""); !client.IsCode(err, "validation_failed") {
@@ -233,6 +271,42 @@ func TestDeletedAccountIsGoneAsDocumented(t *testing.T) {
 	}
 	if r, err := rs.Room(ctx, annRoom.ID); err != nil || r.CreatedBy != annID || r.Title != "Ann's room" {
 		t.Errorf("Ann's room = %+v, %v; want it kept", r, err)
+	}
+
+	// Room data: her chat messages and RSVPs are gone, her scheduled
+	// event cancelled, her attendance forgotten; the moderation log and
+	// the reports keep her ID, as the instance's records.
+	if got, err := rs.ChatBy(ctx, annID, rooms.Cursor{}, 10); err != nil || len(got) != 0 {
+		t.Errorf("Ann's chat messages = %+v, %v; want none", got, err)
+	}
+	chat, err := rs.ChatHistory(ctx, bobRoom.ID, rooms.ChatQuery{Limit: 10})
+	if err != nil || len(chat) != 1 || chat[0].Author != bobID {
+		t.Errorf("the chat of Bob's room = %+v, %v; want Bob's message alone", chat, err)
+	}
+	if got, err := rs.RSVPsBy(ctx, annID, rooms.Cursor{}, 10); err != nil || len(got) != 0 {
+		t.Errorf("Ann's RSVPs = %+v, %v; want none", got, err)
+	}
+	if e, err := rs.Event(ctx, bobEvent.ID, ""); err != nil || e.RSVPs != 0 {
+		t.Errorf("Bob's event = %+v, %v; want no RSVP left", e, err)
+	}
+	if e, err := rs.Event(ctx, annEvent.ID, ""); err != nil || e.Status() != rooms.EventCancelled || e.Host != annID {
+		t.Errorf("Ann's event = %+v, %v; want it cancelled", e, err)
+	}
+	if got, err := rs.RoomsJoinedBy(ctx, annID, rooms.Cursor{}, 10); err != nil || len(got) != 0 {
+		t.Errorf("the rooms Ann was in = %+v, %v; want none remembered", got, err)
+	}
+	if sp := speakers(t, ctx, bob, bobRoom.ID); slices.Contains(sp, annID) || !slices.Contains(sp, bobID) {
+		t.Errorf("the history of Bob's room lists %v as speakers; want Bob and not Ann", sp)
+	}
+	if got, err := rs.ModActionsOn(ctx, annID, rooms.Cursor{}, 10); err != nil || len(got) != 2 ||
+		got[0].Kind != rooms.ModInviteAccepted || got[1].Kind != rooms.ModInvited || got[1].Actor != bobID {
+		t.Errorf("moderation on Ann = %+v, %v; want Bob's invitation and her acceptance kept", got, err)
+	}
+	if got, err := rs.ReportsBy(ctx, annID, rooms.Cursor{}, 10); err != nil || len(got) != 1 || got[0].Member != catID {
+		t.Errorf("Ann's reports = %+v, %v; want hers of Cat kept", got, err)
+	}
+	if got, err := rs.Reports(ctx, rooms.Cursor{}, 10); err != nil || len(got) != 2 {
+		t.Errorf("the reports = %+v, %v; want both kept", got, err)
 	}
 
 	// The username is free for someone else.
