@@ -9,7 +9,8 @@
 // ---- Hooks for automated browser tests (keep them stable) ----
 //
 // window.__parley, read-only, always current:
-//   state         'signin' | 'signup' | 'list' | 'room' | 'invites' | 'waitlist'
+//   state         'signin' | 'signup' | 'list' | 'room' | 'invites' | 'waitlist' |
+//                 'profile' | 'people' | 'deleted' (after deleting your account)
 //   self          our participant record in the room, as the server last sent
 //                 it ({user_id, display_name, role, joined_at, muted, invited,
 //                 hand_raised_seq}), or null
@@ -93,6 +94,10 @@
 //   /listen/{room id} joins as a guest when not signed in (self.user_id
 //   starts gst_, member is null), with guest-note shown and no hand.
 //
+// Your data (mydata.js; ids as listed there): data-card on your own
+//   profile, to download the export and delete the account; lastExport
+//   is {name, size} of the last archive downloaded, or null.
+//
 // URL parameters (consumed, then removed from the address bar):
 //   ?name=Ann                 sign in as Ann (a new member, unless this tab is
 //                             already signed in as Ann)
@@ -109,6 +114,7 @@ import { $, h, reconcile, toast, initials, setText, showView } from './ui.js';
 import { createChat } from './chat.js';
 import { createEvents } from './events.js';
 import { createProfiles } from './profile.js';
+import { createMyData } from './mydata.js';
 import { createAccess } from './invitees.js';
 import { guestPathRoom, guestLink, guestRefusal, memberPath, visibilityLabel } from './social.js';
 
@@ -148,6 +154,7 @@ const chat = createChat({
 });
 const events = createEvents({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p), toast });
 const profiles = createProfiles({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p) });
+const mydata = createMyData({ api, auth, onDeleted: accountDeleted });
 const access = createAccess({ api, session: () => app.session });
 
 window.__parley = {
@@ -167,6 +174,7 @@ window.__parley = {
   get notices() { return app.notices.slice(); },
   get chat() { return chat.state(); },
   get events() { return events.state(); },
+  get lastExport() { return mydata.lastExport; },
   act(type, payload = {}) {
     if (!app.session) return Promise.reject('not_connected');
     return app.session.act(type, payload).then(() => true, (err) => Promise.reject(err.code));
@@ -202,7 +210,9 @@ function route() {
   const member = memberPath(location.pathname);
   if (member) {
     setView('profile', false);
-    return profiles.show(member === 'me' ? s.member.id : member);
+    const id = member === 'me' ? s.member.id : member;
+    mydata.show(id === s.member.id);
+    return profiles.show(id);
   }
   if (location.pathname === '/members') {
     setView('people', false);
@@ -254,6 +264,20 @@ async function onSignOut() {
   await api.signOut().catch(() => {});
   history.pushState(null, '', '/');
   route();
+}
+
+/** The account is deleted: forget the session here and say so. */
+function accountDeleted(pending) {
+  if (app.session) leaveRoom();
+  setText('deleted-note', 'You are signed out everywhere, and your personal data ' +
+    (pending ? 'is being erased: the server finishes it within minutes. ' : 'is erased. ') +
+    'Thank you for having been part of the conversation.');
+  auth.clear();
+  history.pushState(null, '', '/');
+  $('who').hidden = true;
+  accounts.updateNav(null);
+  setView('deleted');
+  document.title = 'Account deleted · Parley';
 }
 
 // ---- room list

@@ -34,6 +34,12 @@ export function accountCalls(request, auth) {
         auth.clear();
       }
     },
+    /**
+     * DELETE /me: deletes the account, confirmed by its password ('' for
+     * an account without one). Resolves once it is deleted; the session is
+     * then worthless, and the caller forgets it.
+     */
+    deleteAccount: (password) => request('DELETE', '/me', password ? { password } : undefined),
     listInvites: (cursor) => request('GET', '/me/invites?limit=100' + (cursor ? '&cursor=' + enc(cursor) : '')),
     createInvite: () => request('POST', '/me/invites'),
     revokeInvite: (id) => request('DELETE', '/me/invites/' + enc(id)),
