@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/parley
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test bench lint fmt clean
+.PHONY: build run test bench bench-export lint fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/parley
@@ -20,6 +20,12 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./sfu/...
+
+# The data export of a member with 10,000 and 100,000 chat messages: time,
+# allocations and the peak heap (README, "Data ownership"). Add
+# PARLEY_BENCH_POSTGRES=1 to export from Postgres too.
+bench-export:
+	$(GO) test -run '^$$' -bench BenchmarkExportChat -benchmem -benchtime 3x -timeout 30m ./cmd/parley/
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo 'gofmt needed'; exit 1)
