@@ -106,6 +106,7 @@ func TestNewServiceRefusesBadConfig(t *testing.T) {
 		"negative quota":   func(c *Config) { c.InviteQuota = -1 },
 		"zero invite TTL":  func(c *Config) { c.InviteTTL = 0 },
 		"zero access TTL":  func(c *Config) { c.AccessTTL = 0 },
+		"zero dev TTL":     func(c *Config) { c.DevTokenTTL = 0 },
 		"zero refresh TTL": func(c *Config) { c.RefreshTTL = 0 },
 		"zero sync":        func(c *Config) { c.RevocationSync = 0 },
 		"no user rate":     func(c *Config) { c.SignInPerUser = Rate{} },
