@@ -46,6 +46,32 @@ func call(t *testing.T, ctx context.Context, a *client.API, method, path string,
 	}
 }
 
+// leftCount counts the participant_left events of who that s received,
+// batched or not.
+func leftCount(s *client.Session, who rooms.UserID) int {
+	n := 0
+	for _, e := range s.Events() {
+		evs := []signaling.Envelope{e}
+		if e.Type == signaling.TypeEvents {
+			var p signaling.EventsPayload
+			_ = json.Unmarshal(e.Payload, &p)
+			evs = evs[:0]
+			for _, raw := range p.Events {
+				var inner signaling.Envelope
+				_ = json.Unmarshal(raw, &inner)
+				evs = append(evs, inner)
+			}
+		}
+		for _, ev := range evs {
+			var l signaling.ParticipantLeftPayload
+			if ev.Type == signaling.TypeParticipantLeft && json.Unmarshal(ev.Payload, &l) == nil && l.UserID == who {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // speakers reads a room's history over REST and returns who spoke.
 func speakers(t *testing.T, ctx context.Context, a *client.API, room rooms.RoomID) []rooms.UserID {
 	t.Helper()
@@ -200,6 +226,11 @@ func TestDeletedAccountIsGoneAsDocumented(t *testing.T) {
 	}
 	if _, err := api().Refresh(ctx, two.RefreshToken); !client.IsCode(err, "refresh_invalid") {
 		t.Errorf("refresh after deletion: %v, want refresh_invalid", err)
+	}
+
+	// She left once: the eviction and her closed connection agree.
+	if n := leftCount(bobConn, annID); n != 1 {
+		t.Errorf("Bob's connection saw Ann leave %d times, want once", n)
 	}
 
 	// Others see the tombstone: Ann's room stays, hosted by "Deleted
