@@ -100,11 +100,31 @@ func TestRedisLimiterKeyExpires(t *testing.T) {
 	}
 }
 
+// Giving back the only token taken deletes the key: a full bucket leaves
+// nothing behind.
+func TestRedisLimiterKeyGoesWhenGivenBackToFull(t *testing.T) {
+	client, prefix := testRedis(t)
+	l := NewRedis(client, prefix+":rl", Rate{N: 2, Per: time.Minute})
+	now := time.Now()
+	if ok, _, err := l.Allow(t.Context(), "m", now); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := l.Give(t.Context(), "m", now); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := client.Exists(t.Context(), prefix+":rl:m").Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS = %d, %v after giving the token back; want 0", n, err)
+	}
+}
+
 func TestRedisLimiterUnreachable(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer client.Close()
 	l := NewRedis(client, "x", Rate{N: 1, Per: time.Minute})
 	if ok, _, err := l.Allow(t.Context(), "k", epoch); err == nil || ok {
 		t.Errorf("Allow on an unreachable Redis = %v, %v; want an error and a refusal", ok, err)
+	}
+	if err := l.Give(t.Context(), "k", epoch); err == nil {
+		t.Error("Give on an unreachable Redis: no error")
 	}
 }
