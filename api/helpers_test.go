@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
@@ -81,7 +82,7 @@ func testAccountsConfig() members.Config {
 	c.AccessTTL = DefaultAccessTTL
 	c.RevocationStale = 1000 * time.Hour
 	// Every request of these tests comes from 127.0.0.1.
-	c.SignInPerAddress = members.Rate{Burst: 1000, Per: time.Minute}
+	c.SignInPerAddress = ratelimit.Rate{N: 1000, Per: time.Minute}
 	return c
 }
 

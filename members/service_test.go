@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -108,7 +109,7 @@ func TestNewServiceRefusesBadConfig(t *testing.T) {
 		"zero access TTL":  func(c *Config) { c.AccessTTL = 0 },
 		"zero refresh TTL": func(c *Config) { c.RefreshTTL = 0 },
 		"zero sync":        func(c *Config) { c.RevocationSync = 0 },
-		"no user rate":     func(c *Config) { c.SignInPerUser = Rate{} },
+		"no user rate":     func(c *Config) { c.SignInPerUser = ratelimit.Rate{} },
 		"no password cost": func(c *Config) { c.Password = PasswordParams{} },
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -11,9 +11,10 @@ import (
 	"github.com/parley-audio/parley/signaling"
 )
 
-// limiters are the rate limits of joins, the member directory and guest
-// passes.
+// limiters are the rate limits of sign-in (per username and per client
+// address), joins, the member directory and guest passes.
 type limiters struct {
+	signInUser, signInAddr   ratelimit.Limiter
 	joins, directory, guests ratelimit.Limiter
 }
 
@@ -25,13 +26,16 @@ func openLimiters(cfg serveConfig, client *redis.Client) limiters {
 	s := cfg.Social
 	if client == nil {
 		return limiters{
+			signInUser: ratelimit.NewMemory(cfg.SignInPerUser), signInAddr: ratelimit.NewMemory(cfg.SignInPerAddr),
 			joins: ratelimit.NewMemory(s.JoinRate), directory: ratelimit.NewMemory(s.DirectoryRate),
 			guests: ratelimit.NewMemory(s.GuestRate),
 		}
 	}
 	p := cfg.RedisPrefix + ":rl:"
 	return limiters{
-		joins: ratelimit.NewRedis(client, p+"joins", s.JoinRate), directory: ratelimit.NewRedis(client, p+"directory", s.DirectoryRate),
+		signInUser: ratelimit.NewRedis(client, p+"signin:user", cfg.SignInPerUser),
+		signInAddr: ratelimit.NewRedis(client, p+"signin:addr", cfg.SignInPerAddr),
+		joins:      ratelimit.NewRedis(client, p+"joins", s.JoinRate), directory: ratelimit.NewRedis(client, p+"directory", s.DirectoryRate),
 		guests: ratelimit.NewRedis(client, p+"guests", s.GuestRate),
 	}
 }
