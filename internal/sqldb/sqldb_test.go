@@ -282,3 +282,45 @@ func TestPlaceholdersAreTheSameOnBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// A store closes the database it opened itself, and never one it was
+// given.
+func TestStoreDBClosesOnlyWhatItOpened(t *testing.T) {
+	given := openSQLite(t, filepath.Join(t.TempDir(), "given.db"))
+	borrowed, err := sqldb.Migrated(t.Context(), given, twoTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := borrowed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := given.Ping(t.Context()); err != nil {
+		t.Errorf("the store closed a database it was given: %v", err)
+	}
+
+	own, err := sqldb.OpenSQLiteStore(t.Context(), filepath.Join(t.TempDir(), "own.db"), twoTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := own.Version(t.Context(), "test_migrations"); err != nil || v != 2 {
+		t.Fatalf("Version = %d, %v; want 2", v, err)
+	}
+	if err := own.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := own.Ping(t.Context()); err == nil {
+		t.Error("the store left the database it opened open")
+	}
+	if err := own.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestOpenSQLiteStoreRefusesAFailingMigration(t *testing.T) {
+	m := twoTables()
+	m.FS.(fstest.MapFS)["m/sqlite/0003_bad.sql"] = file(`SELECT * FROM no_such_table;`)
+	path := filepath.Join(t.TempDir(), "bad.db")
+	if _, err := sqldb.OpenSQLiteStore(t.Context(), path, m); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("OpenSQLiteStore with a failing migration = %v, want an error naming %s", err, path)
+	}
+}
