@@ -1,6 +1,6 @@
 // Package testenv gives the tests of every package the real services they
-// run against: an isolated Postgres schema and a private Redis key prefix,
-// each cleaned up when the test ends.
+// run against: an isolated Postgres schema (Postgres) and a private key
+// prefix on the shared Redis (Redis), each cleaned up when the test ends.
 //
 // The services are found through the environment, with local defaults:
 //
