@@ -27,20 +27,10 @@ func openSQLite(t *testing.T, path string) *sqldb.DB {
 	return db
 }
 
-func openPostgres(t *testing.T) *sqldb.DB {
-	t.Helper()
-	db, err := sqldb.OpenPostgres(t.Context(), testenv.Postgres(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
 // engines runs fn against a fresh database of each engine.
 func engines(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t, filepath.Join(t.TempDir(), "t.db"))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testenv.PostgresDB(t)) })
 }
 
 func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
