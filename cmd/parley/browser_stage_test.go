@@ -98,18 +98,5 @@ func TestBrowserHandInviteAcceptIsHeard(t *testing.T) {
 	poll(t, ear, "the guest's voice at the second listener", `window.__parley.stats().then(s => s.inbound.packetsReceived > 50 && s.inbound.audioLevel > 0.01)`)
 	poll(t, ear, "the guest's speaking ring", `!!document.querySelector('[data-testid=participant][data-user-id="`+guestID+`"][data-speaking="true"]')`)
 
-	shot, err := chromedp.Run(mod, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv("PARLEY_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "test-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "browser-moderator-stage.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveShot(t, mod, "browser-moderator-stage.png")
 }
