@@ -5,8 +5,10 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/parley-audio/parley/members"
+	"github.com/parley-audio/parley/rooms"
 )
 
 // Error codes of accounts, invitations and sessions (docs/api.md).
@@ -71,10 +73,17 @@ func classifyMembers(err error) (status int, code, message string, ok bool) {
 // seconds rounded up (RFC 9110 §10.2.3).
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var rl *members.RateLimitError
-	if !errors.As(err, &rl) {
+	var chat *rooms.RateLimitError
+	var wait time.Duration
+	switch {
+	case errors.As(err, &rl):
+		wait = rl.RetryAfter
+	case errors.As(err, &chat):
+		wait = chat.RetryAfter
+	default:
 		return
 	}
-	secs := int(math.Ceil(rl.RetryAfter.Seconds()))
+	secs := int(math.Ceil(wait.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}

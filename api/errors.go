@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
@@ -35,6 +36,12 @@ const (
 	codeValidationFailed     = "validation_failed"
 	codeInternal             = "internal"
 	codeNotReady             = "not_ready"
+	// Events, chat and reports.
+	codeEventNotFound   = "event_not_found"
+	codeEventCancelled  = "event_cancelled"
+	codeEventStarted    = "event_started"
+	codeMessageNotFound = "message_not_found"
+	codeChatDisabled    = "chat_disabled"
 )
 
 // apiError is an error the api package decides on itself (bad JSON, a
@@ -144,8 +151,20 @@ func classify(err error) (status int, code, message string) {
 		return http.StatusConflict, codeAlreadyOnStage, "the participant is already on stage"
 	case errors.Is(err, rooms.ErrNotOnStage):
 		return http.StatusConflict, codeNotOnStage, "the participant is not on stage"
+	case errors.Is(err, rooms.ErrEventNotFound):
+		return http.StatusNotFound, codeEventNotFound, "event not found"
+	case errors.Is(err, rooms.ErrEventCancelled):
+		return http.StatusConflict, codeEventCancelled, "the event was cancelled"
+	case errors.Is(err, rooms.ErrEventStarted):
+		return http.StatusConflict, codeEventStarted, "the event has started"
+	case errors.Is(err, rooms.ErrMessageNotFound):
+		return http.StatusNotFound, codeMessageNotFound, "the room has no such chat message"
+	case errors.Is(err, rooms.ErrChatDisabled):
+		return http.StatusConflict, codeChatDisabled, "chat is turned off in this room"
+	case errors.Is(err, rooms.ErrRateLimited):
+		return http.StatusTooManyRequests, codeRateLimited, "too many messages; wait a little"
 	case errors.As(err, &ve):
-		return http.StatusBadRequest, codeValidationFailed, ve.Error()
+		return http.StatusBadRequest, codeValidationFailed, validationMessage(err)
 	case errors.As(err, &mve):
 		return http.StatusBadRequest, codeValidationFailed, mve.Error()
 	case errors.Is(err, rooms.ErrInvalid), errors.Is(err, members.ErrInvalid):
@@ -173,7 +192,12 @@ func invalidFields(err error) []fieldError {
 	var mve *members.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return []fieldError{{Field: ve.Field, Message: ve.Reason}}
+		// rooms joins the errors of several fields (errors.Join).
+		var out []fieldError
+		for _, v := range roomsFieldErrors(err) {
+			out = append(out, fieldError{Field: v.Field, Message: v.Reason})
+		}
+		return out
 	case errors.As(err, &mve):
 		out := make([]fieldError, len(mve.Fields))
 		for i, f := range mve.Fields {
@@ -197,4 +221,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	// A failed write means the client has gone; there is no one to tell.
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// roomsFieldErrors collects every *rooms.ValidationError in err, which
+// may join several (one per wrong field), in order.
+func roomsFieldErrors(err error) []*rooms.ValidationError {
+	var out []*rooms.ValidationError
+	var walk func(error)
+	walk = func(e error) {
+		if ve, ok := e.(*rooms.ValidationError); ok {
+			out = append(out, ve)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			if c := u.Unwrap(); c != nil {
+				walk(c)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// validationMessage names every wrong field of a rooms validation error.
+func validationMessage(err error) string {
+	var parts []string
+	for _, v := range roomsFieldErrors(err) {
+		parts = append(parts, v.Error())
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
 }

@@ -157,7 +157,7 @@ func newTestEnvWith(t *testing.T, o envOptions) *testEnv {
 	e.social = members.NewSocial(socp)
 	sp := rooms.ServiceParams{
 		Rooms: db, Members: people, Live: rooms.NewMemoryLive(bus), Bus: bus, Limits: l, Now: tickingClock(),
-		Audience: e.social,
+		Data: db, Audience: e.social,
 	}
 	if svc != nil {
 		svc(&sp)

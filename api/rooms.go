@@ -31,6 +31,8 @@ type roomDetail struct {
 	HandsEnabled bool                    `json:"hands_enabled"`
 	StageCap     int                     `json:"stage_cap"`
 	Participants []rooms.ParticipantJSON `json:"participants"`
+	// ChatEnabled is whether the room's chat is on (chat.go).
+	ChatEnabled bool `json:"chat_enabled"`
 }
 
 // createRoom opens a room for the caller: POST /api/v1/rooms.
@@ -123,7 +125,7 @@ func (s *server) getRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	out := roomDetail{
 		RoomJSON: v.JSON(), HandsEnabled: snap.HandsEnabled, StageCap: s.rooms.Limits().StageCap,
-		Participants: make([]rooms.ParticipantJSON, 0, len(snap.Participants)),
+		Participants: make([]rooms.ParticipantJSON, 0, len(snap.Participants)), ChatEnabled: !v.ChatDisabled,
 	}
 	for _, p := range snap.Participants {
 		out.Participants = append(out.Participants, p.JSON())

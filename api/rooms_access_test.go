@@ -265,3 +265,17 @@ func TestGuestTokens(t *testing.T) {
 		t.Errorf("%d server errors in the log", got)
 	}
 }
+
+// A room's chat and history are the room's: whoever may not see the room
+// gets room_not_found for them too, and whoever may, gets them.
+func TestHiddenRoomsChatAndHistoryAreHiddenToo(t *testing.T) {
+	e := newTestEnv(t, nil)
+	host, _ := e.signIn(t, "Host")
+	stranger, _ := e.signIn(t, "Stranger")
+	closed := e.createRoomWith(t, host, "Closed", "closed")
+	for _, path := range []string{"/chat", "/history"} {
+		resp, body := e.do(t, http.MethodGet, "/api/v1/rooms/"+string(closed.ID)+path, stranger, "")
+		wantError(t, resp, body, http.StatusNotFound, codeRoomNotFound)
+		e.must(t, http.MethodGet, "/api/v1/rooms/"+string(closed.ID)+path, host, "", http.StatusOK)
+	}
+}

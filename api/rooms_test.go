@@ -303,6 +303,7 @@ type roomDetailOut struct {
 	HandsEnabled bool             `json:"hands_enabled"`
 	StageCap     int              `json:"stage_cap"`
 	Participants []participantOut `json:"participants"`
+	ChatEnabled  bool             `json:"chat_enabled"`
 }
 
 func TestGetRoomWithParticipants(t *testing.T) {

@@ -72,6 +72,15 @@ type Params struct {
 	// Logger receives request logs and the details of server errors. nil
 	// discards them.
 	Logger *slog.Logger
+	// Events, Chat and Records serve events, chat, room history, the
+	// moderation log and reports (events.go, chat.go, reports.go). nil
+	// means Rooms, which rooms.Service is; a Rooms that is not one of them
+	// leaves those routes out. Admins says who may read reports; nil
+	// means nobody.
+	Events  EventService
+	Chat    ChatService
+	Records RecordService
+	Admins  Admins
 	// Social serves profiles, follows, blocks and the member directory
 	// (social.go). nil means those routes are not mounted.
 	Social SocialService
@@ -104,6 +113,10 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 
+	events     EventService
+	chat       ChatService
+	records    RecordService
+	admins     Admins
 	social     SocialService
 	guests     *GuestTokens
 	guestLimit Limiter
@@ -127,6 +140,7 @@ func NewHandler(p Params) http.Handler {
 	}
 	s := &server{
 		rooms: p.Rooms, members: p.Members, tokens: p.Tokens, ready: p.Ready, log: log, now: now,
+		events: p.Events, chat: p.Chat, records: p.Records, admins: p.Admins,
 		social: p.Social, guests: p.Guests, guestLimit: p.GuestLimiter,
 	}
 	var sessions SessionChecker
@@ -134,6 +148,15 @@ func NewHandler(p Params) http.Handler {
 		sessions = p.Members
 	}
 	auth := NewAuthenticator(p.Tokens, sessions, p.DevSignIn)
+	if s.events == nil {
+		s.events, _ = p.Rooms.(EventService)
+	}
+	if s.chat == nil {
+		s.chat, _ = p.Rooms.(ChatService)
+	}
+	if s.records == nil {
+		s.records, _ = p.Rooms.(RecordService)
+	}
 
 	r := chi.NewRouter()
 	// No RealIP: it believes X-Forwarded-For and X-Real-IP from anyone.
@@ -200,6 +223,7 @@ func NewHandler(p Params) http.Handler {
 				for _, rt := range stageRoutes {
 					r.Method(rt.method, "/rooms/{id}"+rt.path, s.act(rt))
 				}
+				s.mountRoomData(r)
 				s.roomAccessRoutes(r)
 				if p.Social != nil {
 					s.socialRoutes(r)

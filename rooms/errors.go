@@ -37,9 +37,10 @@ var (
 	ErrNotOnStage = errors.New("not on stage")
 	// ErrBlocked means the member was removed from the room and blocked.
 	ErrBlocked = errors.New("blocked from this room")
-	// ErrRateLimited means the member has joined too many rooms too fast.
-	// It is wrapped by *RateLimitError, which says when to try again.
-	ErrRateLimited = errors.New("too many joins")
+	// ErrRateLimited means the member did that too often (joined rooms,
+	// sent chat messages). It is wrapped by *RateLimitError, which says
+	// when to try again.
+	ErrRateLimited = errors.New("too many requests")
 	// ErrNoSuchMember means a member named in the request (not the
 	// caller) does not exist.
 	ErrNoSuchMember = errors.New("no member has that ID")
@@ -48,14 +49,14 @@ var (
 	ErrGuestsDisabled = fmt.Errorf("guest listening is off on this server: %w", ErrForbidden)
 )
 
-// RateLimitError says that a join was refused for going too fast, and
-// when one may be tried again.
+// RateLimitError says that something (a join, a chat message) was
+// refused for going too fast, and when it may be tried again.
 type RateLimitError struct {
 	RetryAfter time.Duration
 }
 
 func (e *RateLimitError) Error() string {
-	return "too many joins; retry after " + e.RetryAfter.Round(time.Second).String()
+	return "too many requests; retry after " + e.RetryAfter.Round(time.Second).String()
 }
 
 // Is makes errors.Is(err, ErrRateLimited) true.
@@ -73,3 +74,18 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, ErrRoomNotFound) }
+
+// Sentinel errors of events, chat and reports.
+var (
+	// ErrEventNotFound means no scheduled room (event) has that ID.
+	ErrEventNotFound = errors.New("event not found")
+	// ErrEventCancelled means the event was cancelled.
+	ErrEventCancelled = errors.New("the event was cancelled")
+	// ErrEventStarted means the event has started: its room is open (or
+	// was).
+	ErrEventStarted = errors.New("the event has started")
+	// ErrMessageNotFound means the room has no chat message with that ID.
+	ErrMessageNotFound = errors.New("chat message not found")
+	// ErrChatDisabled means a moderator turned the room's chat off.
+	ErrChatDisabled = errors.New("chat is turned off in this room")
+)

@@ -193,7 +193,7 @@ func (r *liveRoom) tick(d time.Duration) { r.now = r.now.Add(d) }
 
 func (r *liveRoom) open(creator string) {
 	r.t.Helper()
-	if err := r.live.Open(r.t.Context(), r.id, r.user(creator), r.now, r.limits); err != nil {
+	if err := r.live.Open(r.t.Context(), r.id, r.user(creator), nil, r.now, r.limits); err != nil {
 		r.t.Fatalf("Open(%s): %v", r.id, err)
 	}
 }

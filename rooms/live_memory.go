@@ -41,11 +41,11 @@ func (m *MemoryLive) withRoom(room RoomID, fn func(*stage) ([]Event, error)) err
 }
 
 // Open implements LiveStore.
-func (m *MemoryLive) Open(_ context.Context, room RoomID, creator UserID, now time.Time, l Limits) error {
+func (m *MemoryLive) Open(_ context.Context, room RoomID, creator UserID, cohosts []UserID, now time.Time, l Limits) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.rooms[room] == nil {
-		m.rooms[room] = newStage(room, creator, now, l)
+		m.rooms[room] = newStage(room, creator, cohosts, now, l)
 	}
 	return nil
 }
@@ -118,6 +118,23 @@ func (m *MemoryLive) Snapshot(_ context.Context, room RoomID) (Snapshot, error) 
 		return nil, nil
 	})
 	return s, err
+}
+
+// Participant implements LiveStore.
+func (m *MemoryLive) Participant(_ context.Context, room RoomID, user UserID) (Participant, error) {
+	var p Participant
+	err := m.withRoom(room, func(st *stage) ([]Event, error) {
+		if st.ended {
+			return nil, fmt.Errorf("room %s: %w", room, ErrRoomEnded)
+		}
+		mb, ok := st.parts[user]
+		if !ok {
+			return nil, fmt.Errorf("%s: %w", user, ErrNotParticipant)
+		}
+		p = mb.Participant
+		return nil, nil
+	})
+	return p, err
 }
 
 // Counts implements LiveStore.

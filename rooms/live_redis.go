@@ -108,8 +108,8 @@ func (r *RedisLive) roomOf(channel string) RoomID {
 }
 
 // Open implements LiveStore.
-func (r *RedisLive) Open(ctx context.Context, room RoomID, creator UserID, now time.Time, l Limits) error {
-	if _, _, err := r.run(ctx, redisOpen, room, now, l, string(creator)); err != nil {
+func (r *RedisLive) Open(ctx context.Context, room RoomID, creator UserID, cohosts []UserID, now time.Time, l Limits) error {
+	if _, _, err := r.run(ctx, redisOpen, room, now, l, string(creator), joinIDs(cohosts)); err != nil {
 		return fmt.Errorf("open %s: %w", room, err)
 	}
 	return nil
@@ -209,6 +209,26 @@ func (r *RedisLive) Snapshot(ctx context.Context, room RoomID) (Snapshot, error)
 		return Snapshot{}, fmt.Errorf("snapshot of %s: %w", room, err)
 	}
 	return snap, nil
+}
+
+// Participant implements LiveStore.
+func (r *RedisLive) Participant(ctx context.Context, room RoomID, user UserID) (Participant, error) {
+	reply, ref, err := r.run(ctx, redisOne, room, time.Time{}, Limits{}, string(user))
+	switch {
+	case err != nil:
+		return Participant{}, fmt.Errorf("participant of %s: %w", room, err)
+	case ref != nil && errors.Is(ref.err, ErrNotParticipant):
+		return Participant{}, fmt.Errorf("%s: %w", user, ErrNotParticipant)
+	case ref != nil:
+		return Participant{}, fmt.Errorf("room %s: %w", room, ref.err)
+	case len(reply) < 1:
+		return Participant{}, fmt.Errorf("participant of %s: %w: redis: short script reply", room, ErrUnavailable)
+	}
+	rec, err := decodeRecord(reply[0])
+	if err != nil {
+		return Participant{}, fmt.Errorf("participant of %s: %w", room, err)
+	}
+	return rec.participant(), nil
 }
 
 // Counts implements LiveStore. A room that does not exist, or has ended,

@@ -28,6 +28,7 @@ var (
 	redisCounts     = loadRedisScript("counts")
 	redisEnd        = loadRedisScript("end")
 	redisExpire     = loadRedisScript("expire")
+	redisOne        = loadRedisScript("participant")
 	redisRestore    = loadRedisScript("restore")
 )
 

@@ -86,7 +86,7 @@ func TestRedisLiveTwoProcessesRaceOnOneRoom(t *testing.T) {
 			t.Fatalf("join: %v", err)
 		}
 	}
-	if err := a.Open(t.Context(), room, creator, now, l); err != nil {
+	if err := a.Open(t.Context(), room, creator, nil, now, l); err != nil {
 		t.Fatal(err)
 	}
 	join(a, creator)
@@ -296,7 +296,7 @@ func TestRedisLiveScriptsSurviveScriptFlush(t *testing.T) {
 	live, client, _ := newTestRedisLive(t)
 	room, l := NewRoomID(), redisLimits
 	host, guest := NewUserID(), NewUserID()
-	if err := live.Open(t.Context(), room, host, redisEpoch, l); err != nil {
+	if err := live.Open(t.Context(), room, host, nil, redisEpoch, l); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []UserID{host, guest} {
@@ -329,7 +329,7 @@ func TestRedisLiveEndLeavesOnlyATombstone(t *testing.T) {
 	live, client, prefix := newTestRedisLive(t)
 	room, l := NewRoomID(), redisLimits
 	host, speaker, hand, blocked := NewUserID(), NewUserID(), NewUserID(), NewUserID()
-	if err := live.Open(t.Context(), room, host, redisEpoch, l); err != nil {
+	if err := live.Open(t.Context(), room, host, nil, redisEpoch, l); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []UserID{host, speaker, hand, blocked} {
@@ -370,7 +370,7 @@ func TestRedisLiveEndLeavesOnlyATombstone(t *testing.T) {
 	if _, err := live.Join(t.Context(), room, Participant{UserID: host, Session: NewSessionID()}, redisEpoch, l); !errors.Is(err, ErrRoomEnded) {
 		t.Errorf("Join after End: %v, want ErrRoomEnded", err)
 	}
-	if err := live.Open(t.Context(), room, host, redisEpoch, l); err != nil {
+	if err := live.Open(t.Context(), room, host, nil, redisEpoch, l); err != nil {
 		t.Fatal(err)
 	}
 	if got := redisKeys(t, client, prefix); !slices.Equal(got, []string{keys[0]}) {
@@ -389,7 +389,7 @@ func TestRedisLiveDueAcrossRooms(t *testing.T) {
 	for i := range rooms {
 		rooms[i] = NewRoomID()
 		buckets[redisBucket(rooms[i])] = true
-		if err := live.Open(t.Context(), rooms[i], NewUserID(), redisEpoch.Add(time.Duration(i)*time.Second), l); err != nil {
+		if err := live.Open(t.Context(), rooms[i], NewUserID(), nil, redisEpoch.Add(time.Duration(i)*time.Second), l); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -416,11 +416,11 @@ func TestRedisLiveDueAcrossRooms(t *testing.T) {
 	// A creator on stage clears the deadline: the next thing due is their
 	// lease, which renewing pushes back.
 	creator := NewUserID()
-	if err := live.Open(t.Context(), NewRoomID(), creator, redisEpoch, l); err != nil {
+	if err := live.Open(t.Context(), NewRoomID(), creator, nil, redisEpoch, l); err != nil {
 		t.Fatal(err)
 	}
 	busy := NewRoomID()
-	if err := live.Open(t.Context(), busy, creator, redisEpoch, l); err != nil {
+	if err := live.Open(t.Context(), busy, creator, nil, redisEpoch, l); err != nil {
 		t.Fatal(err)
 	}
 	ses := NewSessionID()
@@ -489,7 +489,7 @@ func BenchmarkRedisAct(b *testing.B) {
 		live, _, _ := newTestRedisLive(b)
 		room, l := NewRoomID(), Limits{StageCap: 20, ReconnectGrace: time.Hour, LeaseTTL: time.Hour, EmptyStageGrace: time.Hour}
 		creator := NewUserID()
-		if err := live.Open(b.Context(), room, creator, redisEpoch, l); err != nil {
+		if err := live.Open(b.Context(), room, creator, nil, redisEpoch, l); err != nil {
 			b.Fatal(err)
 		}
 		users := []UserID{creator}

@@ -76,7 +76,7 @@ func runTwins(t *testing.T, rnd *rand.Rand, mem LiveStore, memBus Bus, red *Redi
 		w.room, w.now = NewRoomID(), redisEpoch
 		logs := [2]*twinLog{watchTwin(t, memBus, w.room), watchTwin(t, red, w.room)}
 		w.step("open", func(s LiveStore) (string, error) {
-			return "", s.Open(t.Context(), w.room, w.users[0], w.now, w.limits)
+			return "", s.Open(t.Context(), w.room, w.users[0], nil, w.now, w.limits)
 		})
 		// Everyone comes in, the creator first, as rooms start.
 		for u := range w.users {

@@ -45,6 +45,18 @@ type redisEvent struct {
 	HandsEnabled bool              `json:"hands_enabled,omitempty"`
 	Audience     bool              `json:"aud,omitempty"`
 	Node         NodeID            `json:"node,omitempty"`
+	Chat         *redisChat        `json:"chat,omitempty"`
+	ChatEnabled  bool              `json:"chat_enabled,omitempty"`
+}
+
+// redisChat is a chat message in a chat event. Go alone writes these.
+type redisChat struct {
+	ID         MessageID `json:"id"`
+	Seq        uint64    `json:"seq"`
+	Author     UserID    `json:"u,omitempty"`
+	AuthorName string    `json:"n,omitempty"`
+	Body       string    `json:"b,omitempty"`
+	CreatedAt  luaInt    `json:"at,omitempty"`
 }
 
 // luaInt is an integer that cjson may have written in exponent form: it
@@ -118,6 +130,10 @@ func encodeEvent(ev Event) ([]byte, error) {
 	if ev.Participant != (Participant{}) {
 		w.Participant = recordOf(ev.Participant)
 	}
+	if c := ev.Chat; c != (ChatMessage{}) {
+		w.Chat = &redisChat{ID: c.ID, Seq: c.Seq, Author: c.Author, AuthorName: c.AuthorName, Body: c.Body, CreatedAt: luaInt(redisMillis(c.CreatedAt))}
+	}
+	w.ChatEnabled = ev.ChatEnabled
 	return json.Marshal(w)
 }
 
@@ -134,5 +150,9 @@ func decodeEvent(b []byte) (Event, error) {
 	if w.Participant != nil {
 		ev.Participant = w.Participant.participant()
 	}
+	if c := w.Chat; c != nil {
+		ev.Chat = ChatMessage{ID: c.ID, Room: w.Room, Seq: c.Seq, Author: c.Author, AuthorName: c.AuthorName, Body: c.Body, CreatedAt: redisTime(c.CreatedAt)}
+	}
+	ev.ChatEnabled = w.ChatEnabled
 	return ev, nil
 }

@@ -62,8 +62,8 @@ func (s *SQLStore) Ping(ctx context.Context) error {
 // CreateRoom implements RoomRecords.
 func (s *SQLStore) CreateRoom(ctx context.Context, r Room) error {
 	_, err := s.db.W.ExecContext(ctx,
-		`INSERT INTO rooms (id, title, description, visibility, created_by, created_at, ended_at, loudest_n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		string(r.ID), r.Title, r.Description, string(visibilityOrOpen(r.Visibility)), string(r.CreatedBy), toMillis(r.CreatedAt), nullMillis(r.EndedAt), r.LoudestN)
+		`INSERT INTO rooms (id, title, description, visibility, created_by, created_at, ended_at, loudest_n, cohosts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		string(r.ID), r.Title, r.Description, string(visibilityOrOpen(r.Visibility)), string(r.CreatedBy), toMillis(r.CreatedAt), nullMillis(r.EndedAt), r.LoudestN, joinIDs(r.Cohosts))
 	if err != nil {
 		return failed(fmt.Sprintf("insert room %s", r.ID), err)
 	}
@@ -72,7 +72,7 @@ func (s *SQLStore) CreateRoom(ctx context.Context, r Room) error {
 
 // roomSelect reads rooms. HostName is the Service's to fill in: names are
 // the members store's.
-const roomSelect = `SELECT r.id, r.title, r.description, r.visibility, r.created_by, r.created_at, r.ended_at, r.loudest_n FROM rooms r `
+const roomSelect = `SELECT r.id, r.title, r.description, r.visibility, r.created_by, r.created_at, r.ended_at, r.loudest_n, r.cohosts, r.chat_off FROM rooms r `
 
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -82,9 +82,12 @@ func scanRoom(sc interface{ Scan(...any) error }) (Room, error) {
 	var r Room
 	var created int64
 	var ended sql.NullInt64
-	if err := sc.Scan(&r.ID, &r.Title, &r.Description, &r.Visibility, &r.CreatedBy, &created, &ended, &r.LoudestN); err != nil {
+	var cohosts string
+	var chatOff int64
+	if err := sc.Scan(&r.ID, &r.Title, &r.Description, &r.Visibility, &r.CreatedBy, &created, &ended, &r.LoudestN, &cohosts, &chatOff); err != nil {
 		return Room{}, err
 	}
+	r.Cohosts, r.ChatDisabled = splitIDs(cohosts), chatOff != 0
 	r.CreatedAt = fromMillis(created)
 	if ended.Valid {
 		r.EndedAt = fromMillis(ended.Int64)

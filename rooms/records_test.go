@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 // recordsUnderTest is a durable store as the contract suite sees it.
 type recordsUnderTest interface {
 	RoomRecords
+	roomDataRecords
 	RoomsCreatedBy(ctx context.Context, user UserID, fn func(Room) error) error
 }
 
@@ -28,6 +30,7 @@ var recordsEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // Rooms are ordered by (CreatedAt, ID) with IDs compared byte by byte, as
 // Go compares strings; a Postgres store needs COLLATE "C" on room IDs.
 func testRecords(t *testing.T, open func(t *testing.T) recordsUnderTest) {
+	testRoomData(t, open)
 	t.Run("a created room reads back at millisecond precision in UTC", func(t *testing.T) {
 		st := open(t)
 		host := createMember(t, st, "Grace", recordsEpoch)
@@ -356,7 +359,7 @@ func checkRoom(t *testing.T, got, want Room) {
 		w.Visibility = VisibilityOpen // what a room created without one reads back as
 	}
 	g.CreatedAt, g.EndedAt, w.CreatedAt, w.EndedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	if g != w || !got.CreatedAt.Equal(want.CreatedAt) || !got.EndedAt.Equal(want.EndedAt) {
+	if !reflect.DeepEqual(g, w) || !got.CreatedAt.Equal(want.CreatedAt) || !got.EndedAt.Equal(want.EndedAt) {
 		t.Errorf("room =\n\t%+v\nwant\n\t%+v", got, want)
 	}
 }

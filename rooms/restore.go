@@ -9,12 +9,12 @@ import (
 
 // Restore implements LiveStore. The memory store never loses a room while
 // its process lives, but it keeps the same contract as the Redis one.
-func (m *MemoryLive) Restore(_ context.Context, room RoomID, creator UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error {
+func (m *MemoryLive) Restore(_ context.Context, room RoomID, creator UserID, cohosts []UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.rooms[room]
 	if st == nil {
-		st = newStage(room, creator, now, l)
+		st = newStage(room, creator, cohosts, now, l)
 		m.rooms[room] = st
 	}
 	if st.ended {
@@ -67,9 +67,9 @@ func restorable(ps []Participant) []Participant {
 }
 
 // Restore implements LiveStore.
-func (r *RedisLive) Restore(ctx context.Context, room RoomID, creator UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error {
-	args := make([]any, 0, 2+len(ps))
-	args = append(args, string(creator), minSeq)
+func (r *RedisLive) Restore(ctx context.Context, room RoomID, creator UserID, cohosts []UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error {
+	args := make([]any, 0, 3+len(ps))
+	args = append(args, string(creator), joinIDs(cohosts), minSeq)
 	for _, p := range restorable(ps) {
 		rec := recordOf(p)
 		rec.Order = luaInt(restoreOrder(p))
@@ -100,7 +100,7 @@ func (s *Service) Restore(ctx context.Context, id RoomID, ps []Participant, minS
 	if !r.Live() {
 		return fmt.Errorf("restore %s: %w", id, ErrRoomEnded)
 	}
-	if err := s.live.Restore(ctx, id, r.CreatedBy, ps, minSeq, s.now().UTC().Truncate(time.Millisecond), s.limits); err != nil {
+	if err := s.live.Restore(ctx, id, r.CreatedBy, r.Cohosts, ps, minSeq, s.now().UTC().Truncate(time.Millisecond), s.limits); err != nil {
 		return fmt.Errorf("restore %s: %w", id, err)
 	}
 	s.log.InfoContext(ctx, "room restored", "room", id, "participants", len(ps), "after_seq", minSeq)

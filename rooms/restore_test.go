@@ -43,7 +43,7 @@ func testLiveRestore(t *testing.T, live LiveStore, bus Bus) {
 	after.users, after.names, after.sessions, after.labels = before.users, before.names, before.sessions, before.labels
 	after.now = before.now.Add(time.Minute)
 	ctx := t.Context()
-	if err := live.Restore(ctx, after.id, after.user("host"), []Participant{byName("speaker"), byName("second hand")}, snap.Seq, after.now, liveLimits); err != nil {
+	if err := live.Restore(ctx, after.id, after.user("host"), nil, []Participant{byName("speaker"), byName("second hand")}, snap.Seq, after.now, liveLimits); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
 	got := after.snapshot()
@@ -63,7 +63,7 @@ func testLiveRestore(t *testing.T, live LiveStore, bus Bus) {
 	changed := byName("speaker")
 	changed.Muted = false
 	rest := []Participant{byName("host"), byName("first hand"), byName("invited"), changed}
-	if err := live.Restore(ctx, after.id, after.user("host"), rest, snap.Seq-1, after.now, liveLimits); err != nil {
+	if err := live.Restore(ctx, after.id, after.user("host"), nil, rest, snap.Seq-1, after.now, liveLimits); err != nil {
 		t.Fatalf("second Restore: %v", err)
 	}
 	got = after.snapshot()
@@ -97,7 +97,7 @@ func testLiveRestore(t *testing.T, live LiveStore, bus Bus) {
 	if err := live.End(ctx, before.id, ReasonEndedByHost, after.now); err != nil {
 		t.Fatal(err)
 	}
-	if err := live.Restore(ctx, before.id, before.user("host"), nil, 0, after.now, liveLimits); !errors.Is(err, ErrRoomEnded) {
+	if err := live.Restore(ctx, before.id, before.user("host"), nil, nil, 0, after.now, liveLimits); !errors.Is(err, ErrRoomEnded) {
 		t.Errorf("restoring an ended room: %v, want ErrRoomEnded", err)
 	}
 }

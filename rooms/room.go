@@ -49,6 +49,24 @@ type Room struct {
 	// LoudestN is how many speakers the room forwards at once, the
 	// loudest by audio level: 0 the server's default, -1 every speaker.
 	LoudestN int
+	// Cohosts join the room as moderators, as its creator does. Only a
+	// room opened by an event has them (the event's co-hosts).
+	Cohosts []UserID
+	// ChatDisabled is set while a moderator has turned chat off.
+	ChatDisabled bool
+}
+
+// IsHost reports whether u is the room's creator or one of its co-hosts.
+func (r Room) IsHost(u UserID) bool {
+	if u == r.CreatedBy {
+		return true
+	}
+	for _, c := range r.Cohosts {
+		if c == u {
+			return true
+		}
+	}
+	return false
 }
 
 // Live reports whether the room has not ended.

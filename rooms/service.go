@@ -21,6 +21,9 @@ type Service struct {
 	limits  Limits
 	now     func() time.Time
 	log     *slog.Logger
+	// data is what happens around rooms: events, history, chat, the
+	// moderation log and reports (data_service.go).
+	data roomData
 
 	// Who may enter rooms, and how often (service_access.go).
 	audience Audience
@@ -39,6 +42,12 @@ type ServiceParams struct {
 	Limits  Limits
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Data, ChatLimiter and ChatRate: see data_service.go. A
+	// nil Data leaves events, history, chat, the moderation log and
+	// reports out.
+	Data        DataRecords
+	ChatLimiter ChatLimiter
+	ChatRate    ChatRate
 	// Audience tells who follows and who blocks whom, for visibility. nil
 	// means nobody follows or blocks anyone: social rooms are then for
 	// their hosts and invitees only.
@@ -65,6 +74,7 @@ func NewService(p ServiceParams) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.data = newRoomData(p)
 	return s
 }
 
@@ -136,7 +146,7 @@ func (s *Service) CreateRoom(ctx context.Context, creator UserID, n NewRoom) (Ro
 	if err := s.rooms.CreateRoom(ctx, r); err != nil {
 		return Room{}, fmt.Errorf("create room: %w", err)
 	}
-	if err := s.live.Open(ctx, r.ID, creator, r.CreatedAt, s.limits); err != nil {
+	if err := s.live.Open(ctx, r.ID, creator, nil, r.CreatedAt, s.limits); err != nil {
 		return Room{}, fmt.Errorf("create room: live state: %w", err)
 	}
 	s.log.InfoContext(ctx, "room created", "room", r.ID, "user", creator)

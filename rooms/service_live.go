@@ -30,6 +30,7 @@ func (s *Service) EndRoom(ctx context.Context, actor UserID, id RoomID) (Room, e
 	if err != nil {
 		return Room{}, err
 	}
+	s.logMod(ctx, ModAction{Room: id, Actor: actor, Kind: ModRoomEnded})
 	s.log.InfoContext(ctx, "room ended", "room", id, "user", actor)
 	return s.withHost(ctx, ended, nil)
 }
@@ -117,13 +118,14 @@ func (s *Service) joinLive(ctx context.Context, r Room, p Participant, now time.
 	if errors.Is(err, ErrRoomNotFound) {
 		// A live record without live state: it was created before this
 		// process (or Redis) started. Open it and try again.
-		if err = s.live.Open(ctx, r.ID, r.CreatedBy, now, s.limits); err == nil {
+		if err = s.live.Open(ctx, r.ID, r.CreatedBy, r.Cohosts, now, s.limits); err == nil {
 			res, err = s.live.Join(ctx, r.ID, p, now, s.limits)
 		}
 	}
 	if err != nil {
 		return Joined{}, fmt.Errorf("join %s: %w", r.ID, err)
 	}
+	s.afterJoin(r.ID, res, now)
 	return Joined{Room: r, Self: res.Participant, Snapshot: res.Snapshot}, nil
 }
 
@@ -176,9 +178,11 @@ func (s *Service) Act(ctx context.Context, id RoomID, a Action) error {
 	if err := guestRules(a); err != nil {
 		return fmt.Errorf("room %s: %w", id, err)
 	}
-	if err := s.live.Act(ctx, id, a, s.now().UTC().Truncate(time.Millisecond), s.limits); err != nil {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.live.Act(ctx, id, a, now, s.limits); err != nil {
 		return fmt.Errorf("room %s: %w", id, err)
 	}
+	s.afterAct(ctx, id, a, now)
 	return nil
 }
 
@@ -205,6 +209,7 @@ func (s *Service) Run(ctx context.Context, ticks <-chan time.Time) {
 	for {
 		select {
 		case <-ctx.Done():
+			s.flushOnStop(ctx)
 			return
 		case <-ticks:
 			s.Sweep(ctx)
@@ -216,6 +221,7 @@ func (s *Service) Run(ctx context.Context, ticks <-chan time.Time) {
 func (s *Service) Sweep(ctx context.Context) {
 	// Milliseconds, like every time the stores keep (Redis keeps ms).
 	now := s.now().UTC().Truncate(time.Millisecond)
+	s.flushHistory(ctx)
 	due, err := s.live.Due(ctx, now, 256)
 	if err != nil {
 		s.log.WarnContext(ctx, "find rooms due", "err", err)
@@ -250,7 +256,7 @@ func (s *Service) Recover(ctx context.Context) error {
 			return fmt.Errorf("recover live rooms: %w", err)
 		}
 		for _, r := range list {
-			if err := s.live.Open(ctx, r.ID, r.CreatedBy, now, s.limits); err != nil {
+			if err := s.live.Open(ctx, r.ID, r.CreatedBy, r.Cohosts, now, s.limits); err != nil {
 				return fmt.Errorf("recover room %s: %w", r.ID, err)
 			}
 		}

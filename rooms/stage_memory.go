@@ -13,6 +13,7 @@ import (
 type stage struct {
 	room     RoomID
 	creator  UserID
+	cohosts  map[UserID]bool // join as moderators, like the creator
 	seq      uint64
 	ended    bool
 	handsOff bool
@@ -31,11 +32,16 @@ type member struct {
 	dropped    bool // the connection is gone; the place is kept until leaseUntil
 }
 
-func newStage(room RoomID, creator UserID, now time.Time, l Limits) *stage {
-	return &stage{
+func newStage(room RoomID, creator UserID, cohosts []UserID, now time.Time, l Limits) *stage {
+	st := &stage{
 		room: room, creator: creator, emptyDeadline: now.Add(l.EmptyStageGrace),
-		parts: make(map[UserID]*member), blocked: make(map[UserID]bool),
+		cohosts: make(map[UserID]bool, len(cohosts)),
+		parts:   make(map[UserID]*member), blocked: make(map[UserID]bool),
 	}
+	for _, c := range cohosts {
+		st.cohosts[c] = true
+	}
+	return st
 }
 
 // change collects the events of one transition. Each event takes the next
@@ -127,7 +133,7 @@ func (st *stage) join(p Participant, now time.Time, l Limits) (JoinResult, []Eve
 		res.Participant = m.Participant
 	} else {
 		p.Role, p.Muted, p.Invited, p.HandSeq, p.StageSince = RoleListener, false, false, 0, time.Time{}
-		if p.UserID == st.creator {
+		if p.UserID == st.creator || st.cohosts[p.UserID] {
 			p.Role, p.StageSince = RoleModerator, now
 		}
 		st.order++

@@ -10,7 +10,7 @@ import (
 // to each store. Everything docs/stage.md says is in the contract suite.
 
 func TestStageRefusesAnUnknownActionChangingNothing(t *testing.T) {
-	st := newStage(NewRoomID(), "creator", liveEpoch, liveLimits)
+	st := newStage(NewRoomID(), "creator", nil, liveEpoch, liveLimits)
 	if _, _, err := st.join(Participant{UserID: "creator", Session: "s"}, liveEpoch, liveLimits); err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestStageRefusesAnUnknownActionChangingNothing(t *testing.T) {
 }
 
 func TestStageSuccessionBetweenSpeakersOnStageSinceTheSameInstantGoesByJoinOrder(t *testing.T) {
-	st := newStage(NewRoomID(), "creator", liveEpoch, liveLimits)
+	st := newStage(NewRoomID(), "creator", nil, liveEpoch, liveLimits)
 	for _, u := range []UserID{"creator", "first", "second"} {
 		if _, _, err := st.join(Participant{UserID: u, Session: SessionID(u)}, liveEpoch, liveLimits); err != nil {
 			t.Fatal(err)
@@ -46,7 +46,7 @@ func TestStageSuccessionBetweenSpeakersOnStageSinceTheSameInstantGoesByJoinOrder
 
 func TestStageDueIsTheEarliestDeadline(t *testing.T) {
 	l := Limits{StageCap: 3, ReconnectGrace: 10 * time.Second, LeaseTTL: time.Minute, EmptyStageGrace: 2 * time.Minute}
-	st := newStage(NewRoomID(), "creator", liveEpoch, l)
+	st := newStage(NewRoomID(), "creator", nil, liveEpoch, l)
 	if got := st.nextDue(); !got.Equal(liveEpoch.Add(l.EmptyStageGrace)) {
 		t.Errorf("an empty new room is next due at %v, want when its empty stage ends it", got)
 	}

@@ -88,10 +88,11 @@ func DefaultLimits() Limits {
 // Times come from the caller (now), so one clock rules every store.
 type LiveStore interface {
 	// Open starts the live state of a new room, whose creator will be its
-	// first moderator. Its stage counts as empty from now.
-	Open(ctx context.Context, room RoomID, creator UserID, now time.Time, l Limits) error
-	// Join adds p to the room (the creator as moderator, others as
-	// listeners; p.Role is ignored), or hands an existing place to
+	// first moderator; the creator and the co-hosts join as moderators,
+	// every time. Its stage counts as empty from now.
+	Open(ctx context.Context, room RoomID, creator UserID, cohosts []UserID, now time.Time, l Limits) error
+	// Join adds p to the room (the creator and co-hosts as moderators,
+	// others as listeners; p.Role is ignored), or hands an existing place to
 	// p.Session. It returns ErrRoomNotFound, ErrRoomEnded or ErrBlocked.
 	Join(ctx context.Context, room RoomID, p Participant, now time.Time, l Limits) (JoinResult, error)
 	// Leave takes the member out if session still holds the place; it does
@@ -107,6 +108,9 @@ type LiveStore interface {
 	Act(ctx context.Context, room RoomID, a Action, now time.Time, l Limits) error
 	// Snapshot returns the room as it is.
 	Snapshot(ctx context.Context, room RoomID) (Snapshot, error)
+	// Participant returns one participant's record: ErrNotParticipant when
+	// they are not in the room, ErrRoomEnded or ErrRoomNotFound.
+	Participant(ctx context.Context, room RoomID, user UserID) (Participant, error)
 	// Counts returns the room's head counts.
 	Counts(ctx context.Context, room RoomID) (Counts, error)
 	// Lineup returns who is on stage, in join order, with the head
@@ -133,7 +137,8 @@ type LiveStore interface {
 	// Several processes restore their own participants in turn, so no
 	// succession runs here: a missing moderator may still be on its way.
 	// It returns ErrRoomEnded for an ended room.
-	Restore(ctx context.Context, room RoomID, creator UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error
+	// The co-hosts are kept, as Open keeps them, when it opens the room.
+	Restore(ctx context.Context, room RoomID, creator UserID, cohosts []UserID, ps []Participant, minSeq uint64, now time.Time, l Limits) error
 }
 
 // Held names a session whose lease the caller renews.
@@ -213,6 +218,13 @@ const (
 	// EventSessionReplaced tells whichever process holds
 	// Participant.Session that a newer session took its place.
 	EventSessionReplaced EventType = "session_replaced"
+	// Chat (chat_service.go): a message (Event.Chat), a deletion
+	// (Event.Chat's ID and Seq, Event.By) and chat turned on or off
+	// (Event.ChatEnabled, Event.By). They carry no room seq: chat has its
+	// own order, ChatMessage.Seq.
+	EventChatMessage  EventType = "chat_message"
+	EventChatDeleted  EventType = "chat_deleted"
+	EventChatSettings EventType = "chat_settings"
 	// EventMediaSource tells the processes of a cluster that audio of the
 	// room now enters at Event.Node, so that those with members in the
 	// room relay it from there. Clients never see it.
@@ -261,6 +273,10 @@ type Event struct {
 	Blocked bool
 	// HandsEnabled goes with room_updated.
 	HandsEnabled bool
+	// Chat goes with chat_message and chat_deleted; ChatEnabled with
+	// chat_settings.
+	Chat        ChatMessage
+	ChatEnabled bool
 	// Node goes with media_source.
 	Node NodeID
 	// Audience marks changes that concern only the audience (listeners

@@ -29,7 +29,11 @@ type hub struct {
 	// hands) until the next flush, so that a thousand listeners joining
 	// is a few messages a second per client, not a million in all.
 	batch []numbered
-	refs  int // sessions and relays holding the hub, guarded by the server's mu
+	// chatOff is the room's chat switch as the last chat_settings event
+	// left it, once one came (chatKnown): fresher than the record a
+	// session read when it joined, and what a resync reports.
+	chatOff, chatKnown bool
+	refs               int // sessions and relays holding the hub, guarded by the server's mu
 	// maxSeq is the highest seq the hub has seen: after the live store
 	// lost the room, it is restored past it (cluster_rebuild.go).
 	maxSeq uint64
@@ -118,6 +122,10 @@ func (h *hub) activate(s *session, j rooms.Joined, stageCap int) {
 		Room: rooms.RoomView{Room: j.Room, Counts: countOf(j.Participants)}.JSON(),
 		Self: j.Self.JSON(), Participants: make([]rooms.ParticipantJSON, len(j.Participants)),
 		Speaking: make([]rooms.UserID, 0, len(h.speaking)), HandsEnabled: j.HandsEnabled, StageCap: stageCap,
+		ChatEnabled: !j.Room.ChatDisabled,
+	}
+	if h.chatKnown {
+		p.ChatEnabled = !h.chatOff
 	}
 	for i, pt := range j.Participants {
 		p.Participants[i] = pt.JSON()
@@ -258,6 +266,8 @@ func (h *hub) onEvent(ev rooms.Event) {
 		if local != nil {
 			kick = append(kick, local)
 		}
+	case rooms.EventChatSettings:
+		h.chatOff, h.chatKnown = !ev.ChatEnabled, true
 	case rooms.EventRoomEnded:
 		clear(h.speaking)
 		for s := range h.members {

@@ -31,6 +31,10 @@ const (
 	// TypeEndRoom ends the room (moderators). The stage actions are the
 	// rooms.ActionKind names: raise_hand, invite, mute, ...
 	TypeEndRoom = "end_room"
+	// In-room chat (chat.go).
+	TypeChatSend   = "chat_send"
+	TypeChatDelete = "chat_delete"
+	TypeSetChat    = "set_chat"
 )
 
 // Server message types. Room events use the rooms.EventType names.
@@ -55,6 +59,9 @@ const (
 	TypeRoomUpdated        = string(rooms.EventRoomUpdated)
 	TypeSpeaking           = string(rooms.EventSpeaking)
 	TypeRoomEnded          = string(rooms.EventRoomEnded)
+	TypeChatMessage        = string(rooms.EventChatMessage)
+	TypeChatDeleted        = string(rooms.EventChatDeleted)
+	TypeChatSettings       = string(rooms.EventChatSettings)
 )
 
 // Error codes sent in error messages (docs/protocol.md, "Errors").
@@ -83,6 +90,9 @@ const (
 	CodeAlreadyOnStage = "already_on_stage"
 	CodeNotOnStage     = "not_on_stage"
 	CodeBlocked        = "blocked"
+	// Chat errors.
+	CodeChatDisabled    = "chat_disabled"
+	CodeMessageNotFound = "message_not_found"
 )
 
 // Redirect reasons.
@@ -186,6 +196,8 @@ type JoinedPayload struct {
 	Speaking     []rooms.UserID          `json:"speaking"`
 	HandsEnabled bool                    `json:"hands_enabled"`
 	StageCap     int                     `json:"stage_cap"`
+	// ChatEnabled is whether the room's chat is on (chat.go).
+	ChatEnabled bool `json:"chat_enabled"`
 }
 
 // ParticipantJoinedPayload is the payload of participant_joined.
@@ -263,6 +275,7 @@ type clientMessage struct {
 	SDP       *SDPPayload
 	Candidate *CandidatePayload
 	Action    *rooms.Action // Actor is filled in by the session
+	Chat      *chatRequest
 }
 
 // decodeClient parses one client frame strictly: unknown fields, wrong
@@ -299,6 +312,8 @@ func decodeClient(data []byte) (clientMessage, *ProtocolError) {
 		perr = decodePayload(env.Payload, m.Candidate)
 	case TypeLeave, TypePing, TypeEndRoom:
 		perr = decodePayload(env.Payload, &EmptyPayload{})
+	case TypeChatSend, TypeChatDelete, TypeSetChat:
+		m.Chat, perr = decodeChat(env.Type, env.Payload)
 	default:
 		if kind := rooms.ActionKind(env.Type); kind.Valid() {
 			var p ActionPayload
@@ -439,6 +454,8 @@ func encodeEvent(ev rooms.Event) []byte {
 		return encode(TypeSpeaking, "", 0, SpeakingPayload{UserID: ev.Participant.UserID, Speaking: ev.Speaking})
 	case rooms.EventRoomEnded:
 		return encode(TypeRoomEnded, "", ev.Seq, RoomEndedPayload{RoomID: ev.Room, Reason: ev.Reason})
+	case rooms.EventChatMessage, rooms.EventChatDeleted, rooms.EventChatSettings:
+		return encodeChatEvent(ev)
 	default:
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/parley-audio/parley/rooms"
 )
 
 func TestDecodeClient(t *testing.T) {
@@ -64,6 +66,9 @@ func FuzzDecodeClient(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"join","id":"1","payload":{"room_id":"rm_abc"}}`, `{"type":"offer","payload":{"sdp":"v=0"}}`,
 		`{"type":"candidate","payload":{"candidate":"","sdp_mline_index":0}}`, `{"type":"ping"}`, `[`, `{"type":"x"}`,
+		`{"type":"chat_send","id":"2","payload":{"body":"hi"}}`, `{"type":"chat_delete","payload":{"message_id":"msg_a"}}`,
+		`{"type":"set_chat","payload":{"enabled":false}}`, `{"type":"chat_send","payload":{"body":null}}`,
+		`{"type":"raise_hand"}`, `{"type":"remove","payload":{"user_id":"usr_a","block":true}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -88,8 +93,15 @@ func FuzzDecodeClient(f *testing.F) {
 			if m.Candidate == nil {
 				t.Fatal("candidate without payload")
 			}
-		case TypeLeave, TypePing:
+		case TypeLeave, TypePing, TypeEndRoom:
+		case TypeChatSend, TypeChatDelete, TypeSetChat:
+			if m.Chat == nil || (m.Type == TypeChatDelete && m.Chat.MessageID == "") {
+				t.Fatal("chat message without its payload")
+			}
 		default:
+			if m.Action != nil && rooms.ActionKind(m.Type).Valid() {
+				break
+			}
 			t.Fatalf("accepted unknown type %q", m.Type)
 		}
 		if len(m.ID) > maxIDLen {

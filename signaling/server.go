@@ -124,6 +124,9 @@ type Params struct {
 	Media  Media
 	Auth   Authenticator
 	Logger *slog.Logger
+	// Chat serves the chat messages; nil means Rooms, if it implements
+	// Chat (rooms.Service does), else chat answers internal.
+	Chat Chat
 	// Cluster, when set, makes this server one node of a cluster: joins
 	// are placed, audio is relayed between nodes, and Drain moves clients
 	// away. ClusterConfig then needs a key.
@@ -136,6 +139,7 @@ type Params struct {
 type Server struct {
 	cfg   Config
 	rooms Rooms
+	chat  Chat
 	media Media
 	auth  Authenticator
 	log   *slog.Logger
@@ -172,8 +176,11 @@ func NewServer(p Params) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if p.Chat == nil {
+		p.Chat, _ = p.Rooms.(Chat)
+	}
 	s := &Server{
-		cfg: p.Config, rooms: p.Rooms, media: p.Media, auth: p.Auth, log: log,
+		cfg: p.Config, rooms: p.Rooms, chat: p.Chat, media: p.Media, auth: p.Auth, log: log,
 		cluster: p.Cluster, ccfg: p.ClusterConfig,
 		hubs: make(map[rooms.RoomID]*hub), sessions: make(map[*session]struct{}),
 		relays:     make(map[*websocket.Conn]context.CancelFunc),

@@ -260,6 +260,8 @@ func (s *session) handle(ctx context.Context, m clientMessage) {
 			break
 		}
 		perr = s.media(ctx, m)
+	case TypeChatSend, TypeChatDelete, TypeSetChat:
+		perr = s.chat(ctx, m)
 	case TypeEndRoom:
 		if s.hub == nil {
 			perr = protoErr(CodeNotJoined, "not in a room")

@@ -51,6 +51,8 @@ type serveConfig struct {
 	RedisURL        string
 	RedisPrefix     string
 	DatabaseURL     string
+	ChatRate        int
+	ChatBurst       int
 	LoudestN        int
 	Cluster         clusterConfig
 	// Social is room access, joins and guests (config_social.go).
@@ -157,6 +159,8 @@ func baseOptions() []option {
 			c.StageCap = n
 			return nil
 		}},
+		{"chat-rate", "PARLEY_CHAT_RATE", "30", "how many chat messages a member may send a minute, on average", intSetter(1, 6000, func(c *serveConfig, n int) { c.ChatRate = n })},
+		{"chat-burst", "PARLEY_CHAT_BURST", "5", "how many chat messages a member may send at once, before --chat-rate applies", intSetter(1, 1000, func(c *serveConfig, n int) { c.ChatBurst = n })},
 		{"loudest-n", "PARLEY_LOUDEST_N", "0", "how many speakers a room forwards at once, the loudest by audio level, unless the room sets its own; 0 means every speaker", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 1000 {
@@ -218,6 +222,17 @@ func durationSetter(set func(*serveConfig, time.Duration)) func(*serveConfig, st
 			return errors.New("must be positive")
 		}
 		set(c, d)
+		return nil
+	}
+}
+
+func intSetter(lo, hi int, set func(*serveConfig, int)) func(*serveConfig, string) error {
+	return func(c *serveConfig, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a number from %d to %d", lo, hi)
+		}
+		set(c, n)
 		return nil
 	}
 }

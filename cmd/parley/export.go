@@ -21,7 +21,9 @@ type exportRoom struct {
 // newExporter gathers the files of a member's data export from every
 // store that keeps something about members. A store that gains such data
 // adds its section here, or the export would no longer hold everything.
-func newExporter(d *durable) (*members.Exporter, error) {
+// flush, when not nil, writes what the rooms service buffers (history)
+// before a section reads the store.
+func newExporter(d *durable, flush func(context.Context)) (*members.Exporter, error) {
 	sections := append(d.members.ExportSections(), d.members.SocialExportSections()...)
 	sections = append(sections, members.Section{
 		File: "rooms_hosted.json", About: "the rooms you created, oldest first",
@@ -41,6 +43,7 @@ func newExporter(d *durable) (*members.Exporter, error) {
 			return exportInvitations(ctx, d.rooms, user, emit)
 		},
 	})
+	sections = append(sections, roomDataSections(d.rooms, flush)...)
 	return members.NewExporter(nil, sections...)
 }
 

@@ -81,6 +81,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	}
 	svc := rooms.NewService(rooms.ServiceParams{
 		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
+		Data: store.rooms, ChatLimiter: newChatLimiter(cfg, redisClient),
 		Limits: rooms.Limits{
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
@@ -132,7 +133,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		cl.relay = sig.RelayHandler()
 	}
 
-	exporter, err := newExporter(store)
+	exporter, err := newExporter(store, svc.FlushHistory)
 	if err != nil {
 		return err
 	}
@@ -140,6 +141,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	var stopping atomic.Bool
 	handler := api.NewHandler(api.Params{
 		Rooms: svc, Members: accounts, Tokens: tokens, DevSignIn: cfg.DevSignIn, Signal: sig, Web: web.Handler(), Metrics: mets.Handler(),
+		Admins: memberAdmins{store.members},
 		Export: exporter, Relay: cl.relay, Nodes: cl.nodes,
 		Social: social, Guests: guestPasses, GuestLimiter: limits.guests,
 		Logger: log.With("component", "http"),

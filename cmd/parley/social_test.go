@@ -1,11 +1,8 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -341,34 +338,6 @@ func TestGuestListeningIsOffByDefault(t *testing.T) {
 	if _, err := anon.GuestToken(ctx, r.ID); !client.IsCode(err, "forbidden") {
 		t.Errorf("a guest pass with guests off: %v, want forbidden", err)
 	}
-}
-
-// exportFiles downloads p's data export and returns its files.
-func exportFiles(t *testing.T, ctx context.Context, ts *testServer, p *person) map[string]string {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.BaseURL+"/api/v1/me/export", nil)
-	req.Header.Set("Authorization", "Bearer "+p.api.Token)
-	resp, err := ts.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("export: %d %v", resp.StatusCode, err)
-	}
-	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		files[f.Name] = string(b)
-	}
-	return files
 }
 
 // A member's data export holds their profile as edited, whom they follow,

@@ -32,7 +32,7 @@ else
     u = user, n = ARGV[10], r = 'listener', j = tonumber(ARGV[11]), m = false, i = false,
     h = 0, s = 0, ses = session, o = st.order, d = false,
   }
-  if user == st.creator then
+  if is_host(user) then
     set_role(rec, 'moderator')
     rec.s = NOW
   end

@@ -3,7 +3,8 @@
 -- These are the rules of docs/stage.md as Lua, mirroring stage_memory.go
 -- (settle, remove, the events); the contract suite holds the two together.
 --
--- KEYS[1] meta     HASH  seq, creator, ended, hands_off, deadline (empty-stage
+-- KEYS[1] meta     HASH  seq, creator, cohosts (space-separated user IDs),
+--                        ended, hands_off, deadline (empty-stage
 --                        end, unix ms; "" while someone is on stage), order
 --                        (join counter), n (participants), mods, spk, g
 --                        (guests, who are listeners whose ID starts gst_)
@@ -41,7 +42,7 @@ local function load_room()
     m[raw[i]] = raw[i + 1]
   end
   st = {
-    seq = tonumber(m.seq) or 0, creator = m.creator or '', ended = m.ended == '1',
+    seq = tonumber(m.seq) or 0, creator = m.creator or '', cohosts = m.cohosts or '', ended = m.ended == '1',
     hands_off = m.hands_off == '1', deadline = tonumber(m.deadline or ''),
     order = tonumber(m.order) or 0, n = tonumber(m.n) or 0,
     mods = tonumber(m.mods) or 0, spk = tonumber(m.spk) or 0, g = tonumber(m.g) or 0,
@@ -50,7 +51,7 @@ local function load_room()
 end
 
 local function save_room()
-  redis.call('HSET', KEYS[1], 'seq', st.seq, 'creator', st.creator, 'ended', st.ended and '1' or '0',
+  redis.call('HSET', KEYS[1], 'seq', st.seq, 'creator', st.creator, 'cohosts', st.cohosts, 'ended', st.ended and '1' or '0',
     'hands_off', st.hands_off and '1' or '0', 'deadline', st.deadline or '',
     'order', st.order, 'n', st.n, 'mods', st.mods, 'spk', st.spk, 'g', st.g or 0)
 end
@@ -140,6 +141,12 @@ local function updated(rec, cause, by)
     ev.aud = true
   end
   emit(ev)
+end
+
+-- is_host reports whether user joins as a moderator: the creator or a
+-- co-host. User IDs hold no spaces, so a padded find is an exact match.
+local function is_host(user)
+  return user == st.creator or string.find(' ' .. st.cohosts .. ' ', ' ' .. user .. ' ', 1, true) ~= nil
 end
 
 -- is_guest tells a guest (rooms/guests.go) by the prefix of their ID.

@@ -4,18 +4,19 @@
 -- one with a gap of one (so clients take a fresh snapshot), and emits
 -- room_updated. No succession: another process may still restore the
 -- moderators.
--- ARGV[8] creator   ARGV[9] min seq   ARGV[10], ...: participant records
--- (JSON, the shape of lib.lua, with o their join order)
+-- ARGV[8] creator   ARGV[9] co-hosts, space-separated   ARGV[10] min seq
+-- ARGV[11], ...: participant records (JSON, the shape of lib.lua, with o
+-- their join order)
 if not load_room() then
   st = {
-    seq = 0, creator = ARGV[8], ended = false, hands_off = false,
+    seq = 0, creator = ARGV[8], cohosts = ARGV[9], ended = false, hands_off = false,
     deadline = NOW + EMPTY_GRACE, order = 0, n = 0, mods = 0, spk = 0, g = 0,
   }
 end
 if st.ended then
   return { 'ended' }
 end
-for i = 10, #ARGV do
+for i = 11, #ARGV do
   local rec = cjson.decode(ARGV[i])
   if redis.call('HEXISTS', KEYS[2], rec.u) == 0 and redis.call('SISMEMBER', KEYS[6], rec.u) == 0 then
     rec.j, rec.h, rec.s, rec.o = rec.j or 0, rec.h or 0, rec.s or 0, rec.o or 0
@@ -36,7 +37,7 @@ for i = 10, #ARGV do
     redis.call('ZADD', KEYS[3], NOW + LEASE_TTL, rec.u)
   end
 end
-st.seq = math.max(st.seq, tonumber(ARGV[9])) + 1
+st.seq = math.max(st.seq, tonumber(ARGV[10])) + 1
 if st.mods + st.spk > 0 then
   st.deadline = nil
 elseif st.deadline == nil then

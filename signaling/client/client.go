@@ -268,3 +268,18 @@ func (a *API) GetAuthed(ctx context.Context, path string) (string, error) {
 	}
 	return string(raw), nil
 }
+
+// ChatPage is a page of a room's chat (docs/api.md, "Chat").
+type ChatPage struct {
+	Messages    []rooms.ChatMessageJSON `json:"messages"`
+	NextCursor  string                  `json:"next_cursor,omitempty"`
+	ChatEnabled bool                    `json:"chat_enabled"`
+}
+
+// ChatHistory reads a page of a room's chat. query is "" for the newest
+// messages, or the query string of a page ("?after=12", "?cursor=...").
+func (a *API) ChatHistory(ctx context.Context, id rooms.RoomID, query string) (ChatPage, error) {
+	var p ChatPage
+	err := a.do(ctx, http.MethodGet, "/api/v1/rooms/"+string(id)+"/chat"+query, nil, &p)
+	return p, err
+}

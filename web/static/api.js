@@ -138,6 +138,8 @@ export function createApi({ onError, onUnauthorized }) {
   }
 
   return {
+    /** Any request under /api/v1, for the modules that own their routes (chat.js, events.js). */
+    request,
     /** POST /auth/dev; stores and returns the session. */
     async signIn(displayName) {
       const s = await request('POST', '/auth/dev', { display_name: displayName }, false);

@@ -40,6 +40,9 @@
 //                 a Promise resolving to true on `ok`, rejecting with the error
 //                 code (a string: 'forbidden', 'stage_full', … or the local
 //                 'not_connected' / 'timeout'). Refusals also show a notice.
+//   chat          {enabled, messages: [{id, seq, author (user_id or null), body}]}:
+//                 the room's chat as the panel holds it, in seq order (chat.js)
+//   events        [{id, title, rsvped, rsvp_count}]: the upcoming events listed (events.js)
 //
 // Element ids (each also has the same data-testid):
 //   signin-name, signin-button (the development sign-in), signout, whoami;
@@ -72,6 +75,16 @@
 //     shown; the buttons exist, hidden, on every tile). remove and
 //     remove-block open confirm-dialog: confirm-ok / confirm-cancel.
 //   #audio-sink holds one <audio data-mid data-user-id> per remote track
+//   chat-panel: chat-log, an ol of li[data-testid=chat-message][data-message-id]
+//     [data-seq][data-author], each with button[data-testid=chat-delete]
+//     (shown on our own messages, and on all for moderators); chat-input,
+//     chat-send, chat-older (loads older messages), chat-note (chat is off),
+//     chat-toggle (moderators; aria-pressed="true" while chat is on)
+//   list view: event-list of li[data-testid=event-item][data-event-id], each
+//     with event-rsvp (aria-pressed when going), event-start (hosts and
+//     co-hosts), event-cancel (the host); event-form: event-title,
+//     event-description, event-starts-at, event-cohosts, event-create,
+//     event-error; my-member-id
 //
 // Profiles, people and guests (profile.js, social.js; ids as listed there):
 //   state 'profile' (/me, /members/{id}) and 'people' (/members), reached
@@ -93,6 +106,8 @@ import { createAccounts } from './auth.js';
 import { RoomSession } from './room.js';
 import { isOnStage, handRaised, stageOrder, audienceOf, actionsOn, actionMessage, ACTION_UI, ordinal } from './stage.js';
 import { $, h, reconcile, toast, initials, setText, showView } from './ui.js';
+import { createChat } from './chat.js';
+import { createEvents } from './events.js';
 import { createProfiles } from './profile.js';
 import { createAccess } from './invitees.js';
 import { guestPathRoom, guestLink, guestRefusal, memberPath, visibilityLabel } from './social.js';
@@ -125,6 +140,13 @@ const accounts = createAccounts({
   signedOut: (message) => toSignIn(message),
 });
 
+// The room's chat and the list's events, each in its own module.
+const chat = createChat({
+  api,
+  onError: (code, message) => { app.errors.push(code); toast(message, 'error'); },
+  onNotice: (text) => { app.notices.push(text); toast(text); },
+});
+const events = createEvents({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p), toast });
 const profiles = createProfiles({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p) });
 const access = createAccess({ api, session: () => app.session });
 
@@ -143,6 +165,8 @@ window.__parley = {
   get handsEnabled() { return app.session?.handsEnabled ?? false; },
   get invited() { return app.session?.invited ?? false; },
   get notices() { return app.notices.slice(); },
+  get chat() { return chat.state(); },
+  get events() { return events.state(); },
   act(type, payload = {}) {
     if (!app.session) return Promise.reject('not_connected');
     return app.session.act(type, payload).then(() => true, (err) => Promise.reject(err.code));
@@ -238,6 +262,7 @@ function showList() {
   setView('list');
   document.title = 'Parley';
   refreshRooms(++app.listGen);
+  events.refresh();
 }
 
 async function refreshRooms(gen) {
@@ -374,9 +399,11 @@ function showRoom(roomId, token = () => auth.get()?.token) {
       onAutoplayBlocked: () => {
         if (app.session === session) $('tap-to-listen').hidden = false;
       },
+      onChat: (type, p) => app.session === session && chat.onSignal(type, p),
     },
   });
   app.session = session;
+  chat.attach(session);
   session.start();
 }
 
@@ -441,6 +468,7 @@ function renderRoom() {
   setText('audience-count', String(audience.length));
   $('audience-empty').hidden = audience.length > 0;
   if (app.menu && !app.menu.el.isConnected) closeMenu(false);
+  chat.render();
 }
 
 function renderModeration(s, mod) {
@@ -731,6 +759,7 @@ function onConfirmOk() {
 function closeRoomOverlays() {
   closeMenu(false);
   closeConfirm();
+  chat.detach();
 }
 
 async function onTapToListen() {

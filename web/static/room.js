@@ -42,6 +42,8 @@ const ACTION_ERRORS = {
   not_on_stage: 'That needs someone on stage.',
   room_ended: 'The room has ended.',
   rate_limited: 'Too fast. Try again in a moment.',
+  chat_disabled: 'Chat is turned off.',
+  message_not_found: 'That message is gone.',
   not_connected: 'Not connected to the room right now.',
   timeout: 'The server did not answer in time.',
 };
@@ -52,6 +54,7 @@ const ACTION_VERBS = {
   invite: 'invite them', move_to_audience: 'move them to the audience', make_moderator: 'make them a moderator',
   remove: 'remove them', mute: 'mute', unmute: 'unmute', mute_all: 'mute everyone',
   set_hands: 'change hand-raising', step_down: 'step down', end_room: 'end the room',
+  chat_send: 'send the message', chat_delete: 'delete the message', set_chat: 'change the chat',
 };
 
 /** A refused or failed action: code is the protocol's error code, or a local one. */
@@ -418,6 +421,13 @@ export class RoomSession {
         return this.follow(p);
       case 'pong':
         break;
+      case 'chat_message':
+      case 'chat_deleted':
+      case 'chat_settings':
+        // Chat has its own order (the message's seq), not the room's;
+        // chat.js keeps it.
+        if (this.phase === 'joined' || this.phase === 'resyncing') this.hooks.onChat?.(m.type, p);
+        break;
       default:
         console.debug('parley: ignored message', m.type);
     }
@@ -448,6 +458,7 @@ export class RoomSession {
     // The snapshot may or may not list us; make sure it does.
     if (p.self) this.participants.set(p.self.user_id, p.self);
     this.speaking = new Set(p.speaking || []);
+    this.hooks.onChat?.('joined', { chat_enabled: p.chat_enabled !== false, resync });
     if (!this.self?.muted) this.mutedBy = '';
     if (!this.self?.invited) this.invitedBy = '';
     this.settlePending();
