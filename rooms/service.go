@@ -46,7 +46,7 @@ type ServiceParams struct {
 	// nil Data leaves events, history, chat, the moderation log and
 	// reports out.
 	Data        DataRecords
-	ChatLimiter ChatLimiter
+	ChatLimiter RateLimiter
 	ChatRate    ChatRate
 	// Audience tells who follows and who blocks whom, for visibility. nil
 	// means nobody follows or blocks anyone: social rooms are then for

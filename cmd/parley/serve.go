@@ -81,7 +81,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	}
 	svc := rooms.NewService(rooms.ServiceParams{
 		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
-		Data: store.rooms, ChatLimiter: newChatLimiter(cfg, redisClient),
+		Data: store.rooms, ChatLimiter: limits.chat,
 		Limits: rooms.Limits{
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
