@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
@@ -36,7 +37,7 @@ type testEnv struct {
 	guests   *GuestTokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
-	clock *testClock
+	clock *testenv.Clock
 	logs  *syncBuffer
 
 	mu       sync.Mutex // guards readyErr
@@ -88,7 +89,7 @@ func testAccountsConfig() members.Config {
 
 // newTestAccounts returns a members service over store on clock, its
 // revocations read once.
-func newTestAccounts(t *testing.T, store members.Store, clock *testClock, edit ...func(*members.Config)) *members.Service {
+func newTestAccounts(t *testing.T, store members.Store, clock *testenv.Clock, edit ...func(*members.Config)) *members.Service {
 	t.Helper()
 	cfg := testAccountsConfig()
 	for _, e := range edit {

@@ -4,33 +4,16 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 )
 
-// clock is a settable clock for the service.
-type clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: epoch} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock for the service, at epoch.
+func newClock() *testenv.Clock { return testenv.NewClock(epoch) }
 
 // testConfig is DefaultConfig with cheap password hashing.
 func testConfig() Config {
@@ -44,7 +27,7 @@ type svcFx struct {
 	t     *testing.T
 	svc   *Service
 	st    *SQLStore
-	clock *clock
+	clock *testenv.Clock
 }
 
 func newSvc(t *testing.T, edit func(*Config)) *svcFx {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/internal/testenv"
 )
 
 // newDataFixture is a service with the room data features on, over the
@@ -19,7 +20,7 @@ import (
 func newDataFixture(t *testing.T, edit func(*ServiceParams)) serviceFixture {
 	t.Helper()
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
-	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC)}
+	c := testenv.NewClock(time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC))
 	bus := NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	members := newMemberDirectory()

@@ -10,25 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-audio/parley/internal/testenv"
 )
-
-// clock is the service's injected Now: tests move time instead of sleeping.
-type clock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // serviceLimits are short enough to read in a test: a stage of three.
 var serviceLimits = Limits{StageCap: 3, ReconnectGrace: 30 * time.Second, LeaseTTL: 30 * time.Second, EmptyStageGrace: 2 * time.Minute}
@@ -38,7 +22,7 @@ type serviceFixture struct {
 	db      *SQLStore
 	members *memberDirectory
 	bus     *MemoryBus
-	clock   *clock
+	clock   *testenv.Clock
 }
 
 // newServiceFixture wires the service over the real default stores.
@@ -46,13 +30,13 @@ func newServiceFixture(t *testing.T) serviceFixture {
 	t.Helper()
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
 	// Sub-millisecond digits, so that truncation is visible.
-	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC)}
+	c := testenv.NewClock(time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC))
 	return newServiceOn(t, db, newMemberDirectory(), c)
 }
 
 // newServiceOn is a service process over db: its own live store and bus,
 // as after a restart.
-func newServiceOn(t *testing.T, db *SQLStore, members *memberDirectory, c *clock) serviceFixture {
+func newServiceOn(t *testing.T, db *SQLStore, members *memberDirectory, c *testenv.Clock) serviceFixture {
 	t.Helper()
 	bus := NewMemoryBus()
 	t.Cleanup(func() {
