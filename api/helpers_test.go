@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -38,28 +37,10 @@ type testEnv struct {
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
 	clock *testenv.Clock
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 
 	mu       sync.Mutex // guards readyErr
 	readyErr error
-}
-
-// syncBuffer is a bytes.Buffer for a logger written from handler goroutines.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tickingClock returns a clock that advances one second on every reading.
@@ -148,7 +129,7 @@ func newTestEnvWith(t *testing.T, o envOptions) *testEnv {
 		t.Fatalf("members.OpenSQLite: %v", err)
 	}
 	t.Cleanup(func() { _ = people.Close() })
-	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &syncBuffer{}}
+	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &testenv.Buffer{}}
 	bus := rooms.NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	socp := members.SocialParams{Store: people}
