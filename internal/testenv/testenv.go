@@ -12,7 +12,9 @@
 // fails instead, so that CI never passes by skipping.
 //
 // StartRedis also runs a private redis-server, for the tests that must
-// restart or flush one.
+// restart or flush one. Clock and Buffer are the small helpers that
+// several packages' tests share: a clock moved by hand, and a log buffer
+// safe for concurrent use.
 //
 // Only tests may import this package.
 package testenv
