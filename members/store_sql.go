@@ -103,7 +103,7 @@ func nullString[T ~string](s T) sql.NullString {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqldb.Scanner
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -112,23 +112,7 @@ type querier interface {
 
 // collect reads every row of a query with scan.
 func collect[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, failed(op, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, failed(op, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed(op, err)
-	}
-	return out, nil
+	return sqldb.Collect(ctx, q, func(err error) error { return failed(op, err) }, scan, query, args...)
 }
 
 // accountColumns are the columns scanAccount reads, in order.

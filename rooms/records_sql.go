@@ -167,23 +167,7 @@ func (s *SQLStore) LiveRooms(ctx context.Context, q ListQuery) ([]Room, error) {
 	if !q.AfterTime.IsZero() {
 		query, args = liveRoomsAfter, []any{toMillis(q.AfterTime), string(q.AfterRoomID), q.Limit}
 	}
-	rows, err := s.db.R.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, failed("live rooms", err)
-	}
-	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		r, err := scanRoom(rows)
-		if err != nil {
-			return nil, failed("live rooms", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed("live rooms", err)
-	}
-	return out, nil
+	return collect(ctx, s.db.R, "live rooms", scanRoom, query, args...)
 }
 
 func toMillis(t time.Time) int64 { return t.UnixMilli() }

@@ -2,8 +2,11 @@ package sqldb_test
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -313,4 +316,34 @@ func TestOpenSQLiteStoreRefusesAFailingMigration(t *testing.T) {
 	if _, err := sqldb.OpenSQLiteStore(t.Context(), path, m); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("OpenSQLiteStore with a failing migration = %v, want an error naming %s", err, path)
 	}
+}
+
+func TestCollectReadsEveryRowAndWrapsEveryError(t *testing.T) {
+	engines(t, func(t *testing.T, db *sqldb.DB) {
+		if _, err := db.Migrate(t.Context(), twoTables()); err != nil {
+			t.Fatal(err)
+		}
+		for _, y := range []string{"b", "c"} {
+			if _, err := db.W.ExecContext(t.Context(), `INSERT INTO b (y) VALUES ($1)`, y); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wrapped := errors.New("wrapped")
+		fail := func(err error) error { return fmt.Errorf("%w: %w", wrapped, err) }
+		scanY := func(sc sqldb.Scanner) (string, error) {
+			var y string
+			return y, sc.Scan(&y)
+		}
+		got, err := sqldb.Collect(t.Context(), db.R, fail, scanY, `SELECT y FROM b ORDER BY y`)
+		if err != nil || !slices.Equal(got, []string{"b", "c"}) {
+			t.Errorf("Collect = %q, %v; want [b c]", got, err)
+		}
+		if _, err := sqldb.Collect(t.Context(), db.R, fail, scanY, `SELECT y FROM no_such_table`); !errors.Is(err, wrapped) {
+			t.Errorf("a failing query: err = %v, want it through fail", err)
+		}
+		badScan := func(sc sqldb.Scanner) (string, error) { return "", errors.New("bad row") }
+		if _, err := sqldb.Collect(t.Context(), db.R, fail, badScan, `SELECT y FROM b`); !errors.Is(err, wrapped) {
+			t.Errorf("a failing scan: err = %v, want it through fail", err)
+		}
+	})
 }
