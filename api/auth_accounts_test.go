@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
@@ -261,7 +262,7 @@ func TestSignInBadInput(t *testing.T) {
 func TestRepeatedWrongPasswordsAreRateLimited(t *testing.T) {
 	e := newTestEnv(t, nil)
 	e.signUp(t, "ann", "")
-	burst := testAccountsConfig().SignInPerUser.Burst
+	burst := testAccountsConfig().SignInPerUser.N
 	for i := range burst {
 		resp, body := e.do(t, http.MethodPost, "/api/v1/auth/signin", "", `{"username":"ann","password":"guess number `+strconv.Itoa(i)+`"}`)
 		wantError(t, resp, body, http.StatusUnauthorized, codeInvalidCredentials)
@@ -456,7 +457,7 @@ func TestSignUpIsRateLimitedPerAddress(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	clock := newTestClock()
-	strict := newTestAccounts(t, store, clock, func(c *members.Config) { c.SignInPerAddress = members.Rate{Burst: 2, Per: time.Minute} })
+	strict := newTestAccounts(t, store, clock, func(c *members.Config) { c.SignInPerAddress = ratelimit.Rate{N: 2, Per: time.Minute} })
 	e := newTestEnv(t, func(p *Params) { p.Members = strict })
 	e.signUp(t, "first", "")
 	resp, body := e.do(t, http.MethodPost, "/api/v1/auth/signup", "", signUpBody("second", ""))

@@ -74,16 +74,17 @@ func classifyMembers(err error) (status int, code, message string, ok bool) {
 }
 
 // setRetryAfter tells a rate-limited client when to try again, in whole
-// seconds rounded up (RFC 9110 §10.2.3).
+// seconds rounded up (RFC 9110 §10.2.3): members' limits (sign-in, the
+// directory) and rooms' (joins, guest passes, chat).
 func setRetryAfter(w http.ResponseWriter, err error) {
-	var rl *members.RateLimitError
-	var chat *rooms.RateLimitError
+	var ml *members.RateLimitError
+	var rl *rooms.RateLimitError
 	var wait time.Duration
 	switch {
+	case errors.As(err, &ml):
+		wait = ml.RetryAfter
 	case errors.As(err, &rl):
 		wait = rl.RetryAfter
-	case errors.As(err, &chat):
-		wait = chat.RetryAfter
 	default:
 		return
 	}

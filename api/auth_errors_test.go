@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parley-audio/parley/members"
+	"github.com/parley-audio/parley/rooms"
 )
 
 // Every sentinel of members/errors.go has its own answer: none falls
@@ -59,11 +60,19 @@ func TestEveryMembersErrorHasAnAnswer(t *testing.T) {
 		}
 		codes[code] = name
 	}
-	// The rate limit's wait travels in Retry-After, rounded up.
-	rec := httptest.NewRecorder()
-	writeError(rec, httptest.NewRequest(http.MethodPost, "/api/v1/auth/signin", nil), slog.New(slog.DiscardHandler),
-		&members.RateLimitError{RetryAfter: 1500 * time.Millisecond})
-	if got := rec.Header().Get("Retry-After"); got != "2" {
-		t.Errorf("Retry-After = %q for 1.5 s, want 2", got)
+	// The rate limit's wait travels in Retry-After, rounded up, and once,
+	// for members' limits and rooms' alike.
+	for _, err := range []error{
+		&members.RateLimitError{RetryAfter: 1500 * time.Millisecond},
+		fmt.Errorf("chat: %w", &rooms.RateLimitError{RetryAfter: 1500 * time.Millisecond}),
+	} {
+		rec := httptest.NewRecorder()
+		writeError(rec, httptest.NewRequest(http.MethodPost, "/api/v1/auth/signin", nil), slog.New(slog.DiscardHandler), err)
+		if got := rec.Header().Values("Retry-After"); len(got) != 1 || got[0] != "2" {
+			t.Errorf("%v: Retry-After = %q for 1.5 s, want one 2", err, got)
+		}
+		if rec.Code != http.StatusTooManyRequests {
+			t.Errorf("%v: status %d, want 429", err, rec.Code)
+		}
 	}
 }

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -61,22 +59,10 @@ type newInviteResponse struct {
 	Link string `json:"link"`
 }
 
-// pageParams reads ?limit= and ?cursor=. A limit that is not a number is
-// 400 invalid_request; one out of range is the service's to refuse.
+// pageParams reads ?limit= (see queryLimit) and ?cursor=.
 func pageParams(r *http.Request) (int, string, error) {
-	q := r.URL.Query()
-	limit := 0 // the service's default
-	if q.Has("limit") {
-		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return 0, "", errLimit
-		}
-		if n == 0 {
-			n = -1 // an explicit 0 is out of range, not "the default"
-		}
-		limit = n
-	}
-	return limit, q.Get("cursor"), nil
+	limit, err := queryLimit(r)
+	return limit, r.URL.Query().Get("cursor"), err
 }
 
 // listInvites lists the caller's invites, newest first, with their quota:

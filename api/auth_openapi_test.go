@@ -95,7 +95,7 @@ func TestOpenAPIMatchesAccountResponses(t *testing.T) {
 	c.do(t, http.MethodPost, signIn, signIn, "", `{"username":"waiting2","password":"`+testPassword+`"}`)
 	c.do(t, http.MethodPost, signIn, signIn, "", `{}`)
 	c.do(t, http.MethodPost, signIn, signIn, "", `{"username":"admin","password":1}`)
-	for range testAccountsConfig().SignInPerUser.Burst + 1 {
+	for range testAccountsConfig().SignInPerUser.N + 1 {
 		c.do(t, http.MethodPost, signIn, signIn, "", `{"username":"member","password":"wrong password"}`)
 	}
 	s := session(c.do(t, http.MethodPost, signIn, signIn, "", `{"username":"admin","password":"`+testPassword+`"}`))

@@ -42,12 +42,7 @@ var errAfter = newAPIError(http.StatusBadRequest, codeInvalidRequest, "query par
 // withRoom runs h with the caller and the room of the path.
 func (s *server) withRoom(h func(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := principal(r)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
+		p, id, _, err := roomAndMember(r, false)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return

@@ -131,7 +131,7 @@ func TestDeleteMeIsRateLimitedLikeSignIn(t *testing.T) {
 	e := c.e
 	ann := e.signUp(t, "ann", "")
 	wrong := `{"password":"not my password at all"}`
-	limit := testAccountsConfig().SignInPerUser.Burst
+	limit := testAccountsConfig().SignInPerUser.N
 	for i := range limit {
 		resp, body := c.do(t, http.MethodDelete, me, me, ann.Token, wrong)
 		if resp.StatusCode != http.StatusForbidden {

@@ -102,9 +102,6 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
 			"status", status, "request_id", requestID(r.Context()), "err", err)
 	}
-	if status == http.StatusTooManyRequests {
-		setRoomsRetryAfter(w, err)
-	}
 	if status == http.StatusUnauthorized {
 		// RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
@@ -161,8 +158,6 @@ func classify(err error) (status int, code, message string) {
 		return http.StatusNotFound, codeMessageNotFound, "the room has no such chat message"
 	case errors.Is(err, rooms.ErrChatDisabled):
 		return http.StatusConflict, codeChatDisabled, "chat is turned off in this room"
-	case errors.Is(err, rooms.ErrRateLimited):
-		return http.StatusTooManyRequests, codeRateLimited, "too many messages; wait a little"
 	case errors.As(err, &ve):
 		return http.StatusBadRequest, codeValidationFailed, validationMessage(err)
 	case errors.As(err, &mve):

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -17,17 +15,7 @@ type handsResponse struct {
 // hands returns the queue of raised hands, first raised first:
 // GET /api/v1/rooms/{id}/hands. It shows nothing GET /rooms/{id} does
 // not, so, like it, it is open to anyone who may see the room.
-func (s *server) hands(w http.ResponseWriter, r *http.Request) {
-	p, err := principal(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
+func (s *server) hands(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
 	if _, err := s.rooms.RoomFor(r.Context(), p.UserID, id); err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
 )
@@ -38,29 +39,11 @@ type testEnv struct {
 	guests  *GuestTokens
 	// clock is the tokens' clock; the service has its own, which ticks a
 	// second per reading so that rooms are strictly ordered by creation.
-	clock *testClock
-	logs  *syncBuffer
+	clock *testenv.Clock
+	logs  *testenv.Buffer
 
 	mu       sync.Mutex // guards readyErr
 	readyErr error
-}
-
-// syncBuffer is a bytes.Buffer for a logger written from handler goroutines.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tickingClock returns a clock that advances one second on every reading.
@@ -84,13 +67,13 @@ func testAccountsConfig() members.Config {
 	c.AccessTTL = DefaultAccessTTL
 	c.RevocationStale = 1000 * time.Hour
 	// Every request of these tests comes from 127.0.0.1.
-	c.SignInPerAddress = members.Rate{Burst: 1000, Per: time.Minute}
+	c.SignInPerAddress = ratelimit.Rate{N: 1000, Per: time.Minute}
 	return c
 }
 
 // newTestAccounts returns a members service over store on clock, its
 // revocations read once.
-func newTestAccounts(t *testing.T, store members.Store, clock *testClock, edit ...func(*members.Config)) *members.Service {
+func newTestAccounts(t *testing.T, store members.Store, clock *testenv.Clock, edit ...func(*members.Config)) *members.Service {
 	t.Helper()
 	cfg := testAccountsConfig()
 	for _, e := range edit {
@@ -149,7 +132,7 @@ func newTestEnvWith(t *testing.T, o envOptions) *testEnv {
 		t.Fatalf("members.OpenSQLite: %v", err)
 	}
 	t.Cleanup(func() { _ = people.Close() })
-	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &syncBuffer{}}
+	e := &testEnv{db: db, people: people, clock: newTestClock(), logs: &testenv.Buffer{}}
 	bus := rooms.NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	socp := members.SocialParams{Store: people}

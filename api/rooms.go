@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -102,17 +100,7 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request) {
 
 // getRoom returns a room, live or ended, with its participants:
 // GET /api/v1/rooms/{id}.
-func (s *server) getRoom(w http.ResponseWriter, r *http.Request) {
-	p, err := principal(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
+func (s *server) getRoom(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
 	v, err := s.rooms.RoomFor(r.Context(), p.UserID, id)
 	if err != nil {
 		writeError(w, r, s.log, err)
@@ -157,17 +145,7 @@ func (s *server) liveState(ctx context.Context, room rooms.Room) (rooms.Snapshot
 // endRoom ends a room: POST /api/v1/rooms/{id}/end. rooms lets its
 // creator do it, and any moderator in it. It takes no body; whatever is
 // sent is ignored.
-func (s *server) endRoom(w http.ResponseWriter, r *http.Request) {
-	p, err := principal(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
+func (s *server) endRoom(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
 	ended, err := s.rooms.EndRoom(r.Context(), p.UserID, id)
 	if err != nil {
 		writeError(w, r, s.log, err)

@@ -223,9 +223,9 @@ func NewHandler(p Params) http.Handler {
 				}
 				r.Post("/rooms", s.createRoom)
 				r.Get("/rooms", s.listRooms)
-				r.Get("/rooms/{id}", s.getRoom)
-				r.Post("/rooms/{id}/end", s.endRoom)
-				r.Get("/rooms/{id}/hands", s.hands)
+				r.Get("/rooms/{id}", s.withRoom(s.getRoom))
+				r.Post("/rooms/{id}/end", s.withRoom(s.endRoom))
+				r.Get("/rooms/{id}/hands", s.withRoom(s.hands))
 				for _, rt := range stageRoutes {
 					r.Method(rt.method, "/rooms/{id}"+rt.path, s.act(rt))
 				}

@@ -2,9 +2,7 @@ package api
 
 import (
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/parley-audio/parley/members"
 	"github.com/parley-audio/parley/rooms"
@@ -34,14 +32,4 @@ func classifySocial(err error) (status int, code, message string, ok bool) {
 		return http.StatusForbidden, codeForbidden, "this server does not let guests listen", true
 	}
 	return 0, "", "", false
-}
-
-// setRoomsRetryAfter sets Retry-After (RFC 9110 §10.2.3), in whole
-// seconds rounded up, on an answer rooms rate-limited (joins, guest
-// passes); setRetryAfter does members'.
-func setRoomsRetryAfter(w http.ResponseWriter, err error) {
-	var re *rooms.RateLimitError
-	if errors.As(err, &re) {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(re.RetryAfter.Seconds())))))
-	}
 }

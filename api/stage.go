@@ -55,19 +55,10 @@ func (s *server) act(rt stageRoute) http.HandlerFunc {
 	if body == nil {
 		body = noBody
 	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := principal(r)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		id, err := rooms.ParseRoomID(chi.URLParam(r, "id"))
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
+	return s.withRoom(func(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
 		a := rooms.Action{Kind: rt.kind, Actor: p.UserID}
 		if targeted {
+			var err error
 			if a.Target, err = rooms.ParseParticipantID(chi.URLParam(r, "user_id")); err != nil {
 				writeError(w, r, s.log, errNotAUser)
 				return
@@ -82,7 +73,7 @@ func (s *server) act(rt stageRoute) http.HandlerFunc {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+	})
 }
 
 // noBody reads the body of an action that takes nothing: none at all, or

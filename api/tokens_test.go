@@ -7,35 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 )
 
-// testClock is a clock that moves only when told to.
-type testClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newTestClock is a clock that moves only when told to.
+func newTestClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
 }
 
 var (
@@ -45,7 +28,7 @@ var (
 
 const testTTL = 12 * time.Hour
 
-func newTestTokens(t testing.TB, clock *testClock) *Tokens {
+func newTestTokens(t testing.TB, clock *testenv.Clock) *Tokens {
 	t.Helper()
 	tok, err := NewTokens(testSecret, testTTL, clock.Now)
 	if err != nil {

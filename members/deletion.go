@@ -282,11 +282,11 @@ func (s *Service) confirmDeletion(ctx context.Context, req DeleteRequest) error 
 	}
 	now := s.now()
 	if req.From != "" {
-		if err := s.addrs.Take(ctx, req.From, now); err != nil {
+		if err := take(ctx, s.addrs, req.From, now); err != nil {
 			return fmt.Errorf("delete from %s: %w", req.From, err)
 		}
 	}
-	if err := s.users.Take(ctx, a.Username, now); err != nil {
+	if err := take(ctx, s.users, a.Username, now); err != nil {
 		return fmt.Errorf("delete %s: %w", a.ID, err)
 	}
 	ok, err := checkPassword(req.Password, hash)

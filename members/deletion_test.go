@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -47,7 +48,7 @@ func (f *svcFx) deleter(erasers ...Eraser) *Deleter {
 }
 
 func TestDeleteAccountNeedsThePasswordUnderTheSignInLimits(t *testing.T) {
-	f := newSvc(t, func(c *Config) { c.SignInPerUser = Rate{Burst: 3, Per: time.Hour} })
+	f := newSvc(t, func(c *Config) { c.SignInPerUser = ratelimit.Rate{N: 3, Per: time.Hour} })
 	admin := f.admin()
 	d := f.deleter()
 	ctx := t.Context()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -35,8 +36,8 @@ type Config struct {
 	Password PasswordParams
 	// SignInPerUser bounds sign-in attempts per username, and
 	// SignInPerAddress per client address (see SignIn).
-	SignInPerUser    Rate
-	SignInPerAddress Rate
+	SignInPerUser    ratelimit.Rate
+	SignInPerAddress ratelimit.Rate
 	// RevocationSync is how often the revocation cache reads the
 	// sessions other processes revoked: the most a revoked session's
 	// access token is still accepted by another process sharing the
@@ -57,8 +58,8 @@ func DefaultConfig() Config {
 		DevTokenTTL:      12 * time.Hour,
 		RefreshTTL:       30 * 24 * time.Hour,
 		Password:         DefaultPasswordParams(),
-		SignInPerUser:    Rate{Burst: 5, Per: 5 * time.Minute},
-		SignInPerAddress: Rate{Burst: 20, Per: time.Minute},
+		SignInPerUser:    ratelimit.Rate{N: 5, Per: 5 * time.Minute},
+		SignInPerAddress: ratelimit.Rate{N: 20, Per: time.Minute},
 		RevocationSync:   2 * time.Second,
 		RevocationStale:  30 * time.Second,
 	}
@@ -83,9 +84,9 @@ func (c Config) validate() error {
 	}
 	for _, r := range []struct {
 		name string
-		r    Rate
+		r    ratelimit.Rate
 	}{{"sign-in rate per user", c.SignInPerUser}, {"sign-in rate per address", c.SignInPerAddress}} {
-		if err := r.r.validate(); err != nil {
+		if err := r.r.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
 		}
 	}
@@ -98,7 +99,7 @@ type ServiceParams struct {
 	Config Config
 	// UserLimiter and AddressLimiter count sign-in attempts (see SignIn).
 	// nil means an in-process limiter at the configured rate; a cluster
-	// passes limiters that share their counts (NewRedisLimiter).
+	// passes limiters that share their counts (ratelimit.NewRedis).
 	UserLimiter    Limiter
 	AddressLimiter Limiter
 	// Now is the clock; nil means time.Now.
@@ -143,10 +144,10 @@ func NewService(p ServiceParams) (*Service, error) {
 	}
 	users, addrs := p.UserLimiter, p.AddressLimiter
 	if users == nil {
-		users = NewMemoryLimiter(p.Config.SignInPerUser)
+		users = ratelimit.NewMemory(p.Config.SignInPerUser)
 	}
 	if addrs == nil {
-		addrs = NewMemoryLimiter(p.Config.SignInPerAddress)
+		addrs = ratelimit.NewMemory(p.Config.SignInPerAddress)
 	}
 	return &Service{
 		store: p.Store, cfg: p.Config, now: now, log: log, users: users, addrs: addrs,
@@ -182,7 +183,7 @@ func (s *Service) SignUp(ctx context.Context, req SignUpRequest) (SignUpResult, 
 		return SignUpResult{}, err
 	}
 	if req.From != "" {
-		if err := s.addrs.Take(ctx, req.From, s.now()); err != nil {
+		if err := take(ctx, s.addrs, req.From, s.now()); err != nil {
 			return SignUpResult{}, fmt.Errorf("sign up from %s: %w", req.From, err)
 		}
 	}

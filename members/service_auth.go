@@ -75,11 +75,11 @@ func (s *Service) SignIn(ctx context.Context, username, password, from string) (
 		return Grant{}, err
 	}
 	now := s.now()
-	if err := s.addrs.Take(ctx, from, now); err != nil {
+	if err := take(ctx, s.addrs, from, now); err != nil {
 		return Grant{}, fmt.Errorf("sign in from %s: %w", from, err)
 	}
 	userKey := username
-	if err := s.users.Take(ctx, userKey, now); err != nil {
+	if err := take(ctx, s.users, userKey, now); err != nil {
 		return Grant{}, fmt.Errorf("sign in as %q: %w", username, err)
 	}
 	a, hash, err := s.store.Credentials(ctx, username)

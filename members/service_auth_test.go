@@ -1,11 +1,15 @@
 package members
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/rooms"
 )
 
@@ -66,8 +70,8 @@ func TestSignInNeedsBothFields(t *testing.T) {
 
 func TestRepeatedWrongPasswordsAreRateLimited(t *testing.T) {
 	f := newSvc(t, func(c *Config) {
-		c.SignInPerUser = Rate{Burst: 3, Per: 3 * time.Minute}
-		c.SignInPerAddress = Rate{Burst: 100, Per: time.Minute}
+		c.SignInPerUser = ratelimit.Rate{N: 3, Per: 3 * time.Minute}
+		c.SignInPerAddress = ratelimit.Rate{N: 100, Per: time.Minute}
 	})
 	f.admin()
 	// Each from its own address: only the username's limit is in play.
@@ -108,7 +112,7 @@ func TestRepeatedWrongPasswordsAreRateLimited(t *testing.T) {
 }
 
 func TestSignInIsRateLimitedPerAddress(t *testing.T) {
-	f := newSvc(t, func(c *Config) { c.SignInPerAddress = Rate{Burst: 2, Per: time.Minute} })
+	f := newSvc(t, func(c *Config) { c.SignInPerAddress = ratelimit.Rate{N: 2, Per: time.Minute} })
 	f.admin()
 	for _, u := range []string{"a_user", "b_user"} {
 		if _, err := f.svc.SignIn(t.Context(), u, "wrong password", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
@@ -120,6 +124,30 @@ func TestSignInIsRateLimitedPerAddress(t *testing.T) {
 	}
 	if _, err := f.svc.SignIn(t.Context(), "admin", goodPassword, "192.0.2.2"); err != nil {
 		t.Errorf("another address: %v", err)
+	}
+}
+
+// A limiter that cannot decide refuses the attempt: ErrUnavailable, not a
+// wrong password and not a way around the limit; a cancelled request is
+// only cancelled.
+func TestSignInWithTheLimiterUnreachableIsUnavailable(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer client.Close()
+	cfg := testConfig()
+	svc, err := NewService(ServiceParams{
+		Store: openTestSQLite(t), Config: cfg, Now: newClock().Now,
+		AddressLimiter: ratelimit.NewRedis(client, "parleytest:signin", cfg.SignInPerAddress),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SignIn(t.Context(), "ada", goodPassword, "10.0.0.1"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("err = %v, want ErrUnavailable", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := svc.SignIn(ctx, "ada", goodPassword, "10.0.0.1"); !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) {
+		t.Errorf("cancelled: err = %v, want context.Canceled alone", err)
 	}
 }
 
@@ -267,7 +295,7 @@ func TestRunSyncsOnEveryTickAndStops(t *testing.T) {
 	}
 	tick := make(chan time.Time)
 	done := make(chan struct{})
-	ctx, cancel := contextWithCancel(t)
+	ctx, cancel := context.WithCancel(t.Context())
 	go func() { defer close(done); other.Run(ctx, tick) }()
 	tick <- epoch // the first sync
 	g, _ := f.svc.SignIn(t.Context(), "admin", goodPassword, "10.0.0.1")
@@ -284,7 +312,7 @@ func TestRunSyncsOnEveryTickAndStops(t *testing.T) {
 }
 
 func TestSignUpsCountAgainstTheAddress(t *testing.T) {
-	f := newSvc(t, func(c *Config) { c.SignInPerAddress = Rate{Burst: 2, Per: time.Minute} })
+	f := newSvc(t, func(c *Config) { c.SignInPerAddress = ratelimit.Rate{N: 2, Per: time.Minute} })
 	for _, u := range []string{"first", "second"} {
 		if _, err := f.svc.SignUp(t.Context(), SignUpRequest{Username: u, Password: goodPassword, DisplayName: u, From: "198.51.100.7"}); err != nil {
 			t.Fatal(err)

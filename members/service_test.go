@@ -4,32 +4,16 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 )
 
-// clock is a settable clock for the service.
-type clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: epoch} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock for the service, at epoch.
+func newClock() *testenv.Clock { return testenv.NewClock(epoch) }
 
 // testConfig is DefaultConfig with cheap password hashing.
 func testConfig() Config {
@@ -43,7 +27,7 @@ type svcFx struct {
 	t     *testing.T
 	svc   *Service
 	st    *SQLStore
-	clock *clock
+	clock *testenv.Clock
 }
 
 func newSvc(t *testing.T, edit func(*Config)) *svcFx {
@@ -109,7 +93,7 @@ func TestNewServiceRefusesBadConfig(t *testing.T) {
 		"zero dev TTL":     func(c *Config) { c.DevTokenTTL = 0 },
 		"zero refresh TTL": func(c *Config) { c.RefreshTTL = 0 },
 		"zero sync":        func(c *Config) { c.RevocationSync = 0 },
-		"no user rate":     func(c *Config) { c.SignInPerUser = Rate{} },
+		"no user rate":     func(c *Config) { c.SignInPerUser = ratelimit.Rate{} },
 		"no password cost": func(c *Config) { c.Password = PasswordParams{} },
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -17,9 +17,7 @@ import (
 // both accept. Its zero value is not usable; call NewSQLStore or
 // OpenSQLite.
 type SQLStore struct {
-	db *sqldb.DB
-	// owned is set when the store opened db itself and closes it.
-	owned bool
+	db sqldb.StoreDB
 }
 
 var (
@@ -37,36 +35,26 @@ var Migrations = sqldb.Migrations{FS: migrationFS, Dir: "migrations", Table: "me
 // NewSQLStore brings db's members schema up to date and returns the store
 // on it. The caller keeps db and closes it after the store is done.
 func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
-	if _, err := db.Migrate(ctx, Migrations); err != nil {
+	sdb, err := sqldb.Migrated(ctx, db, Migrations)
+	if err != nil {
 		return nil, fmt.Errorf("members schema: %w", err)
 	}
-	return &SQLStore{db: db}, nil
+	return &SQLStore{db: sdb}, nil
 }
 
 // OpenSQLite opens, or creates, an SQLite database of its own at path and
 // returns the store on it; Close closes the database.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
-	db, err := sqldb.OpenSQLite(ctx, path)
+	sdb, err := sqldb.OpenSQLiteStore(ctx, path, Migrations)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("members store: %w", err)
 	}
-	s, err := NewSQLStore(ctx, db)
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s.owned = true
-	return s, nil
+	return &SQLStore{db: sdb}, nil
 }
 
 // Close closes the database if the store opened it. It is safe to call
 // more than once.
-func (s *SQLStore) Close() error {
-	if s.owned {
-		return s.db.Close()
-	}
-	return nil
-}
+func (s *SQLStore) Close() error { return s.db.Close() }
 
 // Ping reports whether the database answers.
 func (s *SQLStore) Ping(ctx context.Context) error {
@@ -115,7 +103,7 @@ func nullString[T ~string](s T) sql.NullString {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqldb.Scanner
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -124,23 +112,7 @@ type querier interface {
 
 // collect reads every row of a query with scan.
 func collect[T any](ctx context.Context, q querier, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, failed(op, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, failed(op, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed(op, err)
-	}
-	return out, nil
+	return sqldb.Collect(ctx, q, func(err error) error { return failed(op, err) }, scan, query, args...)
 }
 
 // accountColumns are the columns scanAccount reads, in order.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parley-audio/parley/internal/sqldb"
 	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 )
@@ -33,12 +32,7 @@ func openTestSQLite(t *testing.T) *SQLStore {
 
 func openTestPostgres(t *testing.T) *SQLStore {
 	t.Helper()
-	db, err := sqldb.OpenPostgres(t.Context(), testenv.Postgres(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	st, err := NewSQLStore(t.Context(), db)
+	st, err := NewSQLStore(t.Context(), testenv.PostgresDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}

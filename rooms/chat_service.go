@@ -54,11 +54,11 @@ func (s *Service) SendChat(ctx context.Context, room RoomID, author UserID, body
 		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	wait, err := s.data.limiter.Take(ctx, author, now)
+	ok, wait, err := s.data.limiter.Allow(ctx, string(author), now)
 	if err != nil {
-		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, err)
+		return ChatMessage{}, fmt.Errorf("chat in %s: %w: chat rate limit: %w", room, ErrUnavailable, err)
 	}
-	if wait > 0 {
+	if !ok {
 		return ChatMessage{}, fmt.Errorf("chat in %s: %w", room, &RateLimitError{RetryAfter: wait})
 	}
 	m, err := st.AddChatMessage(ctx, ChatMessage{ID: NewMessageID(), Room: room, Author: author, Body: text, CreatedAt: now})

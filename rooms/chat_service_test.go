@@ -8,6 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/internal/testenv"
 )
 
 // newDataFixture is a service with the room data features on, over the
@@ -15,7 +20,7 @@ import (
 func newDataFixture(t *testing.T, edit func(*ServiceParams)) serviceFixture {
 	t.Helper()
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
-	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC)}
+	c := testenv.NewClock(time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC))
 	bus := NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	members := newMemberDirectory()
@@ -199,6 +204,23 @@ func TestChatIsRateLimitedPerMember(t *testing.T) {
 	p, _ := f.ChatHistory(t.Context(), r.ID, ChatPage{})
 	if got := chatSeqs(p.Messages); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
 		t.Errorf("stored seqs %v: a refused message took a place", got)
+	}
+}
+
+// A chat limit that cannot decide (Redis unreachable) refuses the
+// message as ErrUnavailable, and stores nothing.
+func TestChatWithTheLimiterUnreachableIsUnavailable(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	f := newDataFixture(t, func(p *ServiceParams) {
+		p.ChatLimiter = ratelimit.NewRedis(client, "parleytest:chat", DefaultChatRate().Rate())
+	})
+	r, ms := f.inRoom(t, "Host")
+	if _, err := f.SendChat(t.Context(), r.ID, ms[0].ID, "hello"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if p, err := f.ChatHistory(t.Context(), r.ID, ChatPage{}); err != nil || len(p.Messages) != 0 {
+		t.Errorf("history = %+v, %v; want no message stored", p, err)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/parley-audio/parley/internal/ratelimit"
 )
 
 // DataRecords are the durable stores of what happens around rooms. The
@@ -22,7 +24,7 @@ type DataRecords interface {
 // moderation log and reports.
 type roomData struct {
 	store   DataRecords // nil: the features are off
-	limiter ChatLimiter
+	limiter RateLimiter
 	history *historyBuffer
 }
 
@@ -39,7 +41,7 @@ func newRoomData(p ServiceParams) roomData {
 		if r.PerMinute <= 0 || r.Burst <= 0 {
 			r = DefaultChatRate()
 		}
-		d.limiter = NewMemoryChatLimiter(r)
+		d.limiter = ratelimit.NewMemory(r.Rate())
 	}
 	return d
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parley-audio/parley/internal/sqldb"
 )
 
 var _ EventRecords = (*SQLStore)(nil)
@@ -46,24 +48,8 @@ type querier interface {
 }
 
 // collect runs a query and scans every row with scan.
-func collect[T any](ctx context.Context, q querier, op string, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, failed(op, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, failed(op, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed(op, err)
-	}
-	return out, nil
+func collect[T any](ctx context.Context, q querier, op string, scan func(sqldb.Scanner) (T, error), query string, args ...any) ([]T, error) {
+	return sqldb.Collect(ctx, q, func(err error) error { return failed(op, err) }, scan, query, args...)
 }
 
 // withCohosts fills in the co-hosts of a page of events in one query.

@@ -3,6 +3,8 @@ package rooms
 import (
 	"testing"
 	"time"
+
+	"github.com/parley-audio/parley/internal/testenv"
 )
 
 // testNodes is the contract every NodeRegistry passes. open returns a
@@ -167,7 +169,7 @@ func TestRedisNodesEpochChangesWhenRedisLosesItsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deleteRedisPrefix(t.Context(), t, client, prefix) // what a restart without persistence does to our keys
+	testenv.DeleteRedisKeys(t, client, prefix) // what a restart without persistence does to our keys
 	e2, err := reg.Heartbeat(t.Context(), n, now, time.Minute)
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,7 @@ import (
 // or Postgres: one set of queries, with $n placeholders, for both. Its zero
 // value is not usable; call NewSQLStore or OpenSQLite.
 type SQLStore struct {
-	db *sqldb.DB
-	// owned is set when the store opened db itself and closes it.
-	owned bool
+	db sqldb.StoreDB
 }
 
 var _ RoomRecords = (*SQLStore)(nil)
@@ -29,39 +27,29 @@ var migrationFS embed.FS
 // table so that they share a Postgres database with other stores.
 var Migrations = sqldb.Migrations{FS: migrationFS, Dir: "migrations", Table: "schema_migrations"}
 
-// NewSQLStore brings db's rooms schema up to date and returns the store on
-// it. The caller keeps db and closes it after the store is done.
+// NewSQLStore brings db's rooms schema up to date and returns the store
+// on it. The caller keeps db and closes it after the store is done.
 func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
-	if _, err := db.Migrate(ctx, Migrations); err != nil {
+	sdb, err := sqldb.Migrated(ctx, db, Migrations)
+	if err != nil {
 		return nil, fmt.Errorf("rooms schema: %w", err)
 	}
-	return &SQLStore{db: db}, nil
+	return &SQLStore{db: sdb}, nil
 }
 
 // OpenSQLite opens, or creates, an SQLite database of its own at path and
 // returns the store on it; Close closes the database.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
-	db, err := sqldb.OpenSQLite(ctx, path)
+	sdb, err := sqldb.OpenSQLiteStore(ctx, path, Migrations)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rooms store: %w", err)
 	}
-	s, err := NewSQLStore(ctx, db)
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s.owned = true
-	return s, nil
+	return &SQLStore{db: sdb}, nil
 }
 
 // Close closes the database if the store opened it. It is safe to call
 // more than once.
-func (s *SQLStore) Close() error {
-	if s.owned {
-		return s.db.Close()
-	}
-	return nil
-}
+func (s *SQLStore) Close() error { return s.db.Close() }
 
 // Ping reports whether the database answers.
 func (s *SQLStore) Ping(ctx context.Context) error {
@@ -179,23 +167,7 @@ func (s *SQLStore) LiveRooms(ctx context.Context, q ListQuery) ([]Room, error) {
 	if !q.AfterTime.IsZero() {
 		query, args = liveRoomsAfter, []any{toMillis(q.AfterTime), string(q.AfterRoomID), q.Limit}
 	}
-	rows, err := s.db.R.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, failed("live rooms", err)
-	}
-	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		r, err := scanRoom(rows)
-		if err != nil {
-			return nil, failed("live rooms", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed("live rooms", err)
-	}
-	return out, nil
+	return collect(ctx, s.db.R, "live rooms", scanRoom, query, args...)
 }
 
 func toMillis(t time.Time) int64 { return t.UnixMilli() }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/parley-audio/parley/internal/sqldb"
 )
 
 var _ AccessRecords = (*SQLStore)(nil)
@@ -101,25 +103,15 @@ func (s *SQLStore) invitees(ctx context.Context, l inviteeList, key string, afte
 		args = append(args, toMillis(after.At), after.ID)
 	}
 	q += `ORDER BY created_at DESC, ` + l.other + ` DESC LIMIT $2`
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, failed(l.op, err)
-	}
-	defer rows.Close()
-	var out []Invitee
-	for rows.Next() {
-		var inv Invitee
-		var at int64
-		if err := rows.Scan(&inv.Room, &inv.Member, &inv.InvitedBy, &at); err != nil {
-			return nil, failed(l.op, err)
-		}
-		inv.At = fromMillis(at)
-		out = append(out, inv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed(l.op, err)
-	}
-	return out, nil
+	return collect(ctx, s.db.R, l.op, scanInvitee, q, args...)
+}
+
+func scanInvitee(sc sqldb.Scanner) (Invitee, error) {
+	var inv Invitee
+	var at int64
+	err := sc.Scan(&inv.Room, &inv.Member, &inv.InvitedBy, &at)
+	inv.At = fromMillis(at)
+	return inv, err
 }
 
 // Invitees implements AccessRecords.

@@ -29,12 +29,7 @@ func openTestSQLite(t *testing.T, path string) *SQLStore {
 // openTestPostgres returns a store on a Postgres schema of the test's own.
 func openTestPostgres(t *testing.T) *SQLStore {
 	t.Helper()
-	db, err := sqldb.OpenPostgres(t.Context(), testenv.Postgres(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	st, err := NewSQLStore(t.Context(), db)
+	st, err := NewSQLStore(t.Context(), testenv.PostgresDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,11 +42,12 @@ type ServiceParams struct {
 	Limits  Limits
 	Now     func() time.Time
 	Logger  *slog.Logger
-	// Data, ChatLimiter and ChatRate: see data_service.go. A
-	// nil Data leaves events, history, chat, the moderation log and
-	// reports out.
+	// Data holds events, history, chat, the moderation log and reports
+	// (see data_service.go); nil leaves them out. ChatLimiter limits chat
+	// messages per member; nil means one in this process at ChatRate
+	// (DefaultChatRate when zero).
 	Data        DataRecords
-	ChatLimiter ChatLimiter
+	ChatLimiter RateLimiter
 	ChatRate    ChatRate
 	// Audience tells who follows and who blocks whom, for visibility. nil
 	// means nobody follows or blocks anyone: social rooms are then for

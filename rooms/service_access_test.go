@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-audio/parley/internal/testenv"
 )
 
 // fakeAudience is Audience in memory: members' follows and blocks.
@@ -94,7 +96,7 @@ type accessFixture struct {
 func newAccessFixture(t *testing.T, p ServiceParams) accessFixture {
 	t.Helper()
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
-	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)}
+	c := testenv.NewClock(time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC))
 	bus := NewMemoryBus()
 	t.Cleanup(func() { _ = bus.Close() })
 	aud := newFakeAudience()

@@ -1,8 +1,6 @@
 package rooms
 
 import (
-	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,25 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-audio/parley/internal/testenv"
 )
-
-// clock is the service's injected Now: tests move time instead of sleeping.
-type clock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // serviceLimits are short enough to read in a test: a stage of three.
 var serviceLimits = Limits{StageCap: 3, ReconnectGrace: 30 * time.Second, LeaseTTL: 30 * time.Second, EmptyStageGrace: 2 * time.Minute}
@@ -38,7 +20,7 @@ type serviceFixture struct {
 	db      *SQLStore
 	members *memberDirectory
 	bus     *MemoryBus
-	clock   *clock
+	clock   *testenv.Clock
 }
 
 // newServiceFixture wires the service over the real default stores.
@@ -46,13 +28,13 @@ func newServiceFixture(t *testing.T) serviceFixture {
 	t.Helper()
 	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
 	// Sub-millisecond digits, so that truncation is visible.
-	c := &clock{now: time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC)}
+	c := testenv.NewClock(time.Date(2026, 3, 1, 20, 0, 0, 123_456_789, time.UTC))
 	return newServiceOn(t, db, newMemberDirectory(), c)
 }
 
 // newServiceOn is a service process over db: its own live store and bus,
 // as after a restart.
-func newServiceOn(t *testing.T, db *SQLStore, members *memberDirectory, c *clock) serviceFixture {
+func newServiceOn(t *testing.T, db *SQLStore, members *memberDirectory, c *testenv.Clock) serviceFixture {
 	t.Helper()
 	bus := NewMemoryBus()
 	t.Cleanup(func() {
@@ -543,137 +525,6 @@ func TestServiceEventsArriveInSeqOrderWithoutGaps(t *testing.T) {
 	}
 }
 
-func TestServiceSweep(t *testing.T) {
-	grace := serviceLimits.EmptyStageGrace
-	t.Run("a room whose stage stayed empty for the grace ends", func(t *testing.T) {
-		f := newServiceFixture(t)
-		host := f.member(t, "Host")
-		r := f.room(t, host, "Nobody came")
-		heard := f.watch(t, r)
-		f.clock.Advance(grace - time.Millisecond)
-		f.Sweep(t.Context())
-		if v, err := f.Room(t.Context(), r.ID); err != nil || !v.Live() {
-			t.Fatalf("before the grace the room is %+v, %v; want it live", v.Room, err)
-		}
-		f.clock.Advance(time.Millisecond)
-		f.Sweep(t.Context())
-		v, err := f.Room(t.Context(), r.ID)
-		if err != nil || v.Live() || !v.EndedAt.Equal(f.ms()) {
-			t.Errorf("after the grace the room is %+v, %v; want it ended at %v", v.Room, err, f.ms())
-		}
-		checkEventTypes(t, "the sweep", heard.take(), "1 room_ended "+ReasonEmptyStage)
-		if _, err := f.Join(t.Context(), r.ID, host.ID, NewSessionID()); !errors.Is(err, ErrRoomEnded) {
-			t.Errorf("the creator joins after the sweep: err = %v, want ErrRoomEnded", err)
-		}
-	})
-	t.Run("participants whose grace or lease ran out leave, renewed ones stay", func(t *testing.T) {
-		f := newServiceFixture(t)
-		host, guest := f.member(t, "Host"), f.member(t, "Guest")
-		r := f.room(t, host, "Leases")
-		hs, gs := NewSessionID(), NewSessionID()
-		f.join(t, r, host, hs)
-		f.join(t, r, guest, gs)
-		heard := f.watch(t, r)
-		f.clock.Advance(10 * time.Second)
-		if err := f.Disconnect(t.Context(), r.ID, guest.ID, gs); err != nil {
-			t.Fatal(err)
-		}
-		f.clock.Advance(15 * time.Second)
-		if err := f.Renew(t.Context(), r.ID, []Held{{User: host.ID, Session: hs}}); err != nil {
-			t.Fatal(err)
-		}
-		f.clock.Advance(serviceLimits.ReconnectGrace - 15*time.Second) // the guest's grace is over
-		f.Sweep(t.Context())
-		checkEventTypes(t, "the guest's grace ran out", heard.take(), "3 participant_left "+ReasonDisconnected)
-		f.clock.Advance(serviceLimits.LeaseTTL - 15*time.Second - time.Millisecond)
-		f.Sweep(t.Context())
-		checkEventTypes(t, "within the host's renewed lease", heard.take())
-		// The host's server stopped renewing: the host leaves, and the
-		// room ends once its stage stayed empty for the grace.
-		f.clock.Advance(time.Millisecond)
-		f.Sweep(t.Context())
-		checkEventTypes(t, "the host's lease ran out", heard.take(), "4 participant_left "+ReasonDisconnected)
-		f.clock.Advance(grace)
-		f.Sweep(t.Context())
-		checkEventTypes(t, "the stage stayed empty", heard.take(), "5 room_ended "+ReasonEmptyStage)
-	})
-}
-
-func TestServiceRunSweepsOnEveryTickUntilCancelled(t *testing.T) {
-	f := newServiceFixture(t)
-	r := f.room(t, f.member(t, "Host"), "Ticking")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	ticks := make(chan time.Time)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.Run(ctx, ticks)
-	}()
-	f.clock.Advance(serviceLimits.EmptyStageGrace)
-	// The second tick is taken only once the first sweep is over.
-	ticks <- f.clock.Now()
-	ticks <- f.clock.Now()
-	if v, err := f.Room(t.Context(), r.ID); err != nil || v.Live() {
-		t.Errorf("after a tick past the grace the room is %+v, %v; want it ended", v.Room, err)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(busWait):
-		t.Fatal("Run did not return after its context ended")
-	}
-}
-
-func TestServiceRecoverOpensLiveRoomsAfterARestart(t *testing.T) {
-	first := newServiceFixture(t)
-	host := first.member(t, "Host")
-	live := first.room(t, host, "Still live")
-	ended := first.room(t, host, "Over")
-	first.join(t, live, host, NewSessionID())
-	if _, err := first.EndRoom(t.Context(), host.ID, ended.ID); err != nil {
-		t.Fatal(err)
-	}
-
-	// A new process over the same database, its live state empty.
-	f := newServiceOn(t, first.db, first.members, first.clock)
-	if _, err := f.Snapshot(t.Context(), live.ID); !errors.Is(err, ErrRoomNotFound) {
-		t.Fatalf("a new process knows the room before Recover: %v", err)
-	}
-	f.clock.Advance(time.Hour)
-	if err := f.Recover(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if s := f.snapshot(t, live); len(s.Participants) != 0 || s.Seq != 0 {
-		t.Errorf("a recovered room = %+v; want it open and empty", s)
-	}
-	if _, err := f.Snapshot(t.Context(), ended.ID); !errors.Is(err, ErrRoomNotFound) {
-		t.Errorf("Recover opened an ended room: %v", err)
-	}
-	heard := f.watch(t, live)
-	// Nobody on stage since the restart: it ends after the grace.
-	f.clock.Advance(serviceLimits.EmptyStageGrace)
-	f.Sweep(t.Context())
-	checkEventTypes(t, "the sweep after a restart", heard.take(), "1 room_ended "+ReasonEmptyStage)
-	if v, err := f.Room(t.Context(), live.ID); err != nil || v.Live() {
-		t.Errorf("the recovered room after the grace = %+v, %v; want it ended", v.Room, err)
-	}
-}
-
-func TestServiceJoinOpensTheLiveStateOfARoomFromBeforeARestart(t *testing.T) {
-	first := newServiceFixture(t)
-	host, guest := first.member(t, "Host"), first.member(t, "Guest")
-	r := first.room(t, host, "Before")
-	f := newServiceOn(t, first.db, first.members, first.clock)
-	j := f.join(t, r, guest, NewSessionID())
-	if j.Self.Role != RoleListener || j.Seq != 1 {
-		t.Errorf("the first join after a restart = %+v; want a listener at seq 1", j.Self)
-	}
-	if h := f.join(t, r, host, NewSessionID()); h.Self.Role != RoleModerator {
-		t.Errorf("the creator joins after a restart as %s, want moderator", h.Self.Role)
-	}
-}
-
 func TestServiceLimitsDefaultToTheDocumentedOnes(t *testing.T) {
 	want := Limits{StageCap: 20, ReconnectGrace: 30 * time.Second, LeaseTTL: 30 * time.Second, EmptyStageGrace: 2 * time.Minute}
 	if got := DefaultLimits(); got != want {
@@ -762,104 +613,6 @@ func TestServiceValidation(t *testing.T) {
 	}
 }
 
-func TestServiceLiveRoomsCursorRoundTrip(t *testing.T) {
-	f := newServiceFixture(t)
-	host, guest := f.member(t, "Host"), f.member(t, "Guest")
-	// Seconds 0, 1, 1, 2, 3, 3 with the second room at 3 ended: pages of
-	// two split the tie at second 1.
-	var rs []Room
-	for _, step := range []time.Duration{0, time.Second, 0, time.Second, time.Second, 0} {
-		f.clock.Advance(step)
-		rs = append(rs, f.room(t, host, fmt.Sprint("room ", len(rs))))
-	}
-	if _, err := f.EndRoom(t.Context(), host.ID, rs[4].ID); err != nil {
-		t.Fatal(err)
-	}
-	f.join(t, rs[3], guest, NewSessionID())
-	tie := []Room{rs[1], rs[2]}
-	if tie[0].ID < tie[1].ID {
-		tie[0], tie[1] = tie[1], tie[0]
-	}
-	want := [][]Room{{rs[5], rs[3]}, tie, {rs[0]}}
-
-	cursor := ""
-	for i, page := range want {
-		got, next, err := f.LiveRooms(t.Context(), 2, cursor)
-		if err != nil {
-			t.Fatalf("page %d: %v", i, err)
-		}
-		rooms := make([]Room, len(got))
-		for j, v := range got {
-			rooms[j] = v.Room
-			if wantCounts := (Counts{Listeners: map[bool]int{true: 1}[v.ID == rs[3].ID]}); v.Counts != wantCounts {
-				t.Errorf("page %d: %s counts = %+v, want %+v", i, v.Title, v.Counts, wantCounts)
-			}
-		}
-		checkRooms(t, rooms, page)
-		if last := i == len(want)-1; last != (next == "") {
-			t.Fatalf("page %d: next cursor %q, want one only before the last page", i, next)
-		}
-		cursor = next
-	}
-}
-
-func TestServiceLiveRoomsRefusesGarbageCursors(t *testing.T) {
-	f := newServiceFixture(t)
-	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-	valid := string(NewRoomID())
-	tests := []struct{ name, cursor string }{
-		{"text that is not base64", "not a cursor!"},
-		{"padded base64", base64.URLEncoding.EncodeToString([]byte("2026-03-01T20:00:00Z|" + valid))},
-		{"no separator", b64("2026-03-01T20:00:00Z" + valid)},
-		{"a time that does not parse", b64("yesterday|" + valid)},
-		{"a malformed room ID", b64("2026-03-01T20:00:00Z|rm_nope")},
-		{"a user ID in place of a room ID", b64("2026-03-01T20:00:00Z|" + string(NewUserID()))},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name+" is refused", func(t *testing.T) {
-			var ve *ValidationError
-			if _, _, err := f.LiveRooms(t.Context(), 10, tt.cursor); !errors.As(err, &ve) || ve.Field != "cursor" {
-				t.Errorf("err = %v, want a ValidationError on cursor", err)
-			}
-		})
-	}
-}
-
-func TestServiceLiveRoomsLimits(t *testing.T) {
-	f := newServiceFixture(t)
-	host := f.member(t, "Host")
-	for range DefaultPageSize + 1 {
-		f.room(t, host, "r")
-	}
-	tests := []struct {
-		name     string
-		limit    int
-		want     int
-		wantNext bool
-	}{
-		{"zero means the default page size", 0, DefaultPageSize, true},
-		{"one is the smallest page", 1, 1, true},
-		{"the maximum is allowed and here takes all", MaxPageSize, DefaultPageSize + 1, false},
-		{"a negative limit is refused", -1, -1, false},
-		{"one over the maximum is refused", MaxPageSize + 1, -1, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, next, err := f.LiveRooms(t.Context(), tt.limit, "")
-			if tt.want < 0 {
-				var ve *ValidationError
-				if !errors.As(err, &ve) || ve.Field != "limit" {
-					t.Errorf("err = %v, want a ValidationError on limit", err)
-				}
-				return
-			}
-			if err != nil || len(got) != tt.want || (next != "") != tt.wantNext {
-				t.Errorf("got %d rooms, next %q, err %v; want %d rooms, a next cursor: %v", len(got), next, err, tt.want, tt.wantNext)
-			}
-		})
-	}
-}
-
 func TestServiceReadyFollowsTheStores(t *testing.T) {
 	f := newServiceFixture(t)
 	if err := f.Ready(t.Context()); err != nil {
@@ -870,74 +623,5 @@ func TestServiceReadyFollowsTheStores(t *testing.T) {
 	}
 	if err := f.Ready(t.Context()); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Ready with the database closed: err = %v, want ErrUnavailable", err)
-	}
-}
-
-// FuzzDecodeCursor feeds the cursor parser what a client may send: it must
-// never panic, refuse garbage as a cursor validation error, and give back
-// what encodeCursor put in.
-func FuzzDecodeCursor(f *testing.F) {
-	f.Add(encodeCursor(time.Date(2026, 3, 1, 20, 0, 0, 123_000_000, time.UTC), NewRoomID()))
-	f.Add("")
-	f.Add("fA")
-	f.Add(base64.RawURLEncoding.EncodeToString([]byte("|")))
-	f.Add(base64.RawURLEncoding.EncodeToString([]byte("0000-01-01T00:00:00Z|rm_aaaaaaaaaaaaaaaaaaaaaaaaaa")))
-	f.Fuzz(func(t *testing.T, c string) {
-		tm, id, err := decodeCursor(c)
-		if err != nil {
-			var ve *ValidationError
-			if !errors.As(err, &ve) || ve.Field != "cursor" {
-				t.Fatalf("decodeCursor(%q) err = %v, want a ValidationError on cursor", c, err)
-			}
-			return
-		}
-		tm2, id2, err := decodeCursor(encodeCursor(tm, id))
-		if err != nil || !tm2.Equal(tm) || id2 != id {
-			t.Fatalf("cursor %q decoded to (%v, %s) but re-encoded to (%v, %s), %v", c, tm, id, tm2, id2, err)
-		}
-	})
-}
-
-// flakyEnd is a LiveStore whose End fails while failing is set.
-type flakyEnd struct {
-	LiveStore
-	failing bool
-}
-
-func (f *flakyEnd) End(ctx context.Context, room RoomID, reason string, now time.Time) error {
-	if f.failing {
-		return ErrUnavailable
-	}
-	return f.LiveStore.End(ctx, room, reason, now)
-}
-
-// If ending a room ends its record but fails to clear its live state, a
-// retry still clears it, although the record already says ended.
-func TestServiceRetriedEndClearsLeftoverLiveState(t *testing.T) {
-	db := openTestSQLite(t, filepath.Join(t.TempDir(), "parley.db"))
-	bus := NewMemoryBus()
-	t.Cleanup(func() { _ = bus.Close() })
-	live := &flakyEnd{LiveStore: NewMemoryLive(bus), failing: true}
-	svc := NewService(ServiceParams{Rooms: db, Members: newMemberDirectory(), Live: live, Bus: bus})
-	host, err := svc.CreateMember(t.Context(), "Host")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := svc.CreateRoom(t.Context(), host.ID, NewRoom{Title: "Half-ended", Description: ""})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Join(t.Context(), r.ID, host.ID, NewSessionID()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.EndRoom(t.Context(), host.ID, r.ID); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("first end: err = %v, want ErrUnavailable", err)
-	}
-	live.failing = false
-	if _, err := svc.EndRoom(t.Context(), host.ID, r.ID); !errors.Is(err, ErrRoomEnded) {
-		t.Fatalf("retry: err = %v, want ErrRoomEnded", err)
-	}
-	if _, err := svc.Snapshot(t.Context(), r.ID); !errors.Is(err, ErrRoomEnded) {
-		t.Fatalf("the live state after the retry: err = %v, want ErrRoomEnded", err)
 	}
 }

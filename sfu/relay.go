@@ -44,28 +44,10 @@ func RelayPeerID(node string) PeerID { return PeerID(relayPeerPrefix + node) }
 // receives the tracks of peers connected to this node, and never
 // publishes.
 func (r *Router) NewRelayPeer(id PeerID, p PeerParams) (*Peer, error) {
-	if err := validPeerID(id); err != nil {
-		return nil, err
-	}
-	if err := r.canAdd(id); err != nil {
-		return nil, err
-	}
-	peer, err := newPeer(r, id, p)
+	peer, err := r.addPeer(id, p, true)
 	if err != nil {
 		return nil, err
 	}
-	peer.relay = true
-	r.mu.Lock()
-	err = r.canAddLocked(id)
-	if err == nil {
-		r.peers[id] = peer
-	}
-	r.mu.Unlock()
-	if err != nil {
-		_ = peer.Close()
-		return nil, err
-	}
-	r.sfu.stats.peers.Add(1)
 	peer.log.Info("relay peer added")
 	return peer, nil
 }

@@ -106,6 +106,17 @@ func newRouter(s *SFU, p RouterParams) *Router {
 // ErrPeerExists if id is already in the router, and ErrInvalidPeerID for an
 // id that cannot be an SDP stream ID.
 func (r *Router) NewPeer(id PeerID, p PeerParams) (*Peer, error) {
+	peer, err := r.addPeer(id, p, false)
+	if err != nil {
+		return nil, err
+	}
+	peer.log.Debug("peer added")
+	return peer, nil
+}
+
+// addPeer builds a peer, a participant's or another node's relay
+// connection, and adds it to the router.
+func (r *Router) addPeer(id PeerID, p PeerParams, relay bool) (*Peer, error) {
 	if err := validPeerID(id); err != nil {
 		return nil, err
 	}
@@ -118,6 +129,7 @@ func (r *Router) NewPeer(id PeerID, p PeerParams) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
+	peer.relay = relay // before anyone else can see the peer
 	r.mu.Lock()
 	err = r.canAddLocked(id)
 	if err == nil {
@@ -129,7 +141,6 @@ func (r *Router) NewPeer(id PeerID, p PeerParams) (*Peer, error) {
 		return nil, err
 	}
 	r.sfu.stats.peers.Add(1)
-	peer.log.Debug("peer added")
 	return peer, nil
 }
 

@@ -98,7 +98,7 @@ func adminCommand(cmd string, cfg serveConfig, username, displayName string, std
 		return err
 	}
 	defer d.close()
-	svc, err := newAccounts(cfg, d.members, nil, slog.New(slog.DiscardHandler))
+	svc, err := newAccounts(cfg, d.members, openLimiters(cfg, nil), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func accountsOn(t *testing.T, args ...string) *members.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.close() })
-	svc, err := newAccounts(cfg, d.members, nil, slog.New(slog.DiscardHandler))
+	svc, err := newAccounts(cfg, d.members, openLimiters(cfg, nil), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

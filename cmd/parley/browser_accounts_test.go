@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,28 +28,6 @@ func clearField(sel string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := chromedp.Evaluate[bool](`(el => { el.value = ''; return true; })(document.querySelector(`+string(q)+`))`)(ctx, t)
 		return chromedp.Void{}, err
-	}
-}
-
-// noPageErrors fails the test if the page recorded any error code.
-func noPageErrors(t *testing.T, name string, ctx context.Context, allowed ...string) {
-	t.Helper()
-	errs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__parley.errors`))
-	if err != nil && !errors.Is(err, chromedp.ErrJSNull) {
-		t.Fatal(err)
-	}
-	var bad []string
-	for _, e := range errs {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || e == a
-		}
-		if !ok {
-			bad = append(bad, e)
-		}
-	}
-	if len(bad) > 0 {
-		t.Errorf("%s page saw errors: %s", name, strings.Join(bad, ", "))
 	}
 }
 
@@ -216,11 +191,7 @@ func TestBrowserSignUpWithAnInviteLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll(t, ada, "the invite shown as used", `document.querySelectorAll('[data-testid=invite-item][data-state=used]').length === 1`)
-	shot, err := chromedp.Run(ada, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	saveArtifact(t, "browser-invites.png", shot)
+	saveShot(t, ada, "browser-invites.png")
 
 	// Ada signs out: back to the sign-in form, and her old token is refused.
 	oldToken := jsString(t, ada, `JSON.parse(sessionStorage.getItem('parley.session')).token`)
@@ -239,24 +210,6 @@ func TestBrowserSignUpWithAnInviteLink(t *testing.T) {
 }
 
 func jsQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
-
-// saveArtifact writes a test artifact (a screenshot) where CI keeps them.
-func saveArtifact(t *testing.T, name string, b []byte) {
-	t.Helper()
-	dir := os.Getenv("PARLEY_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "test-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(path)
-	t.Logf("screenshot: %s (%d bytes)", abs, len(b))
-}
 
 // The page refreshes its access token before it lapses: with tokens that
 // live two seconds, every request finds its token about to expire, and the

@@ -88,10 +88,7 @@ func TestBrowserChatBetweenTwoPeople(t *testing.T) {
 	poll(t, late, "the history for a late listener", `(m => m.length === 1 && m[0].body === 'Welcome!')(window.__parley.chat.messages)`)
 
 	for name, b := range map[string]context.Context{"moderator": mod, "guest": guest, "late": late} {
-		errs, err := chromedp.Run(b, chromedp.Evaluate[[]string](`window.__parley.errors`))
-		if err == nil && len(errs) > 0 {
-			t.Errorf("%s page saw errors: %s", name, strings.Join(errs, ", "))
-		}
+		noPageErrors(t, name, b)
 	}
 }
 

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,39 +14,6 @@ import (
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/signaling/client"
 )
-
-// saveShot writes a PNG of the page to test-artifacts (or
-// $PARLEY_TEST_ARTIFACTS).
-func saveShot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv("PARLEY_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "test-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(path)
-	t.Logf("screenshot: %s (%d bytes)", abs, len(shot))
-}
-
-// pageErrors returns the error codes the page has seen.
-func pageErrors(t *testing.T, ctx context.Context) []string {
-	t.Helper()
-	errs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__parley.errors`))
-	if err != nil && !errors.Is(err, chromedp.ErrJSNull) {
-		t.Fatal(err)
-	}
-	return errs
-}
 
 // Someone without an account opens a room's guest link in a browser and
 // hears the speaker, listed as a guest; the page offers them no hand.
@@ -102,9 +67,7 @@ func TestBrowserGuestHearsAnOpenRoomByLink(t *testing.T) {
 		t.Errorf("a guest's raise_hand: %q, %v; want forbidden", code, err)
 	}
 	saveShot(t, guest, "browser-guest-room.png")
-	if errs := pageErrors(t, speaker); len(errs) > 0 {
-		t.Errorf("the speaker's page saw errors: %s", strings.Join(errs, ", "))
-	}
+	noPageErrors(t, "the speaker's", speaker)
 }
 
 // Two people in two tabs: Ann edits her profile in the form, Bob finds her

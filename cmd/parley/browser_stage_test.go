@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/parley-audio/parley/rooms"
 )
 
 // silentWAV writes seconds of 48 kHz mono silence, a microphone that is
@@ -98,18 +101,54 @@ func TestBrowserHandInviteAcceptIsHeard(t *testing.T) {
 	poll(t, ear, "the guest's voice at the second listener", `window.__parley.stats().then(s => s.inbound.packetsReceived > 50 && s.inbound.audioLevel > 0.01)`)
 	poll(t, ear, "the guest's speaking ring", `!!document.querySelector('[data-testid=participant][data-user-id="`+guestID+`"][data-speaking="true"]')`)
 
-	shot, err := chromedp.Run(mod, chromedp.FullScreenshot(100))
-	if err != nil {
+	saveShot(t, mod, "browser-moderator-stage.png")
+}
+
+// A moderator acts on a listener from the tile's menu: the menu opens on
+// its button and closes on Escape; remove asks first, Cancel keeps the
+// listener, and OK removes them.
+func TestBrowserModeratorRemovesFromTheTileMenu(t *testing.T) {
+	needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	ts := startServer(t)
+	mod := newBrowser(t, ctx, silentWAV(t, 5))
+	if err := chromedp.Do(mod, chromedp.Navigate(ts.BaseURL+"/?name=Mod&create="+url.QueryEscape("Menus"))); err != nil {
 		t.Fatal(err)
 	}
-	dir := os.Getenv("PARLEY_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "test-artifacts")
+	poll(t, mod, "the moderator in the room", `window.__parley?.state === 'room' && window.__parley.self?.role === 'moderator'`)
+	roomID := jsString(t, mod, `window.__parley.room.id`)
+	lis := ts.signIn(t, ctx, "Lis")
+	lis.connect(t, ctx, ts, rooms.RoomID(roomID), false)
+	lisID := string(lis.id)
+
+	tile := `[data-testid=audience] [data-testid=participant][data-user-id="` + lisID + `"]`
+	menuOpen := `document.querySelector('` + tile + ` [data-testid=participant-menu]')?.getAttribute('aria-expanded') === 'true'`
+	if err := chromedp.Do(mod, chromedp.WaitVisible(chromedp.CSS(tile+" [data-testid=participant-menu]")),
+		chromedp.Click(chromedp.CSS(tile+" [data-testid=participant-menu]"))); err != nil {
+		t.Fatalf("opening the listener's menu: %v", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	poll(t, mod, "the menu open", menuOpen)
+	if err := chromedp.Do(mod, chromedp.KeyEvent(kb.Escape)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "browser-moderator-stage.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
+	poll(t, mod, "the menu closed by Escape", `!(`+menuOpen+`)`)
+
+	remove := tile + ` [data-testid=remove]`
+	for _, answer := range []string{"confirm-cancel", "confirm-ok"} {
+		if err := chromedp.Do(mod, chromedp.Click(chromedp.CSS(tile+" [data-testid=participant-menu]")),
+			chromedp.WaitVisible(chromedp.CSS(remove)), chromedp.Click(chromedp.CSS(remove)),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=confirm-dialog]")),
+			chromedp.Click(chromedp.CSS("[data-testid="+answer+"]"))); err != nil {
+			t.Fatalf("remove, then %s: %v", answer, err)
+		}
+		if answer == "confirm-cancel" {
+			poll(t, mod, "the dialog closed", `!document.getElementById('confirm-dialog').open`)
+			if jsString(t, mod, `String(window.__parley.participants.some(p => p.user_id === '`+lisID+`'))`) != "true" {
+				t.Fatal("Cancel removed the listener")
+			}
+		}
 	}
+	poll(t, mod, "the listener gone", `!window.__parley.participants.some(p => p.user_id === '`+lisID+`')`)
+	noPageErrors(t, "the moderator's", mod)
 }

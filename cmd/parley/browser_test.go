@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,54 @@ func poll(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
+// pageErrors returns the error codes the page has seen.
+func pageErrors(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	errs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__parley.errors`))
+	if err != nil && !errors.Is(err, chromedp.ErrJSNull) {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+// noPageErrors fails the test if the page recorded any error code but
+// the allowed ones.
+func noPageErrors(t *testing.T, name string, ctx context.Context, allowed ...string) {
+	t.Helper()
+	var bad []string
+	for _, e := range pageErrors(t, ctx) {
+		if !slices.Contains(allowed, e) {
+			bad = append(bad, e)
+		}
+	}
+	if len(bad) > 0 {
+		t.Errorf("%s page saw errors: %s", name, strings.Join(bad, ", "))
+	}
+}
+
+// saveShot writes a PNG of the whole page to test-artifacts (or
+// $PARLEY_TEST_ARTIFACTS), where CI keeps them.
+func saveShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := os.Getenv("PARLEY_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "test-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(path)
+	t.Logf("screenshot: %s (%d bytes)", abs, len(shot))
+}
+
 // A speaker with a fake microphone and a listener, each in their own
 // headless Chromium, meet through the web page; the listener hears audio.
 func TestBrowserSpeakerToBrowserListener(t *testing.T) {
@@ -127,32 +176,9 @@ func TestBrowserSpeakerToBrowserListener(t *testing.T) {
 	poll(t, listener, "the speaker's tile to show them speaking",
 		`!!document.querySelector('[data-testid=participant][data-user-id="`+speakerID+`"][data-speaking="true"]')`)
 
-	shot, err := chromedp.Run(listener, chromedp.FullScreenshot(100)) // quality 100 means PNG
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv("PARLEY_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "test-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "browser-listener-room.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(path)
-	t.Logf("listener's room page: %s (%d bytes)", abs, len(shot))
+	saveShot(t, listener, "browser-listener-room.png")
 
 	// No signaling or media errors on either page.
-	for name, b := range map[string]context.Context{"speaker": speaker, "listener": listener} {
-		errs, err := chromedp.Run(b, chromedp.Evaluate[[]string](`window.__parley.errors`))
-		if err != nil && !errors.Is(err, chromedp.ErrJSNull) {
-			t.Fatal(err)
-		}
-		if len(errs) > 0 {
-			t.Errorf("%s page saw errors: %s", name, strings.Join(errs, ", "))
-		}
-	}
+	noPageErrors(t, "speaker", speaker)
+	noPageErrors(t, "listener", listener)
 }

@@ -53,13 +53,5 @@ func TestClusterRoomLeavesNoGoroutines(t *testing.T) {
 	}
 	a.http.CloseIdleConnections()
 	b.http.CloseIdleConnections()
-	var leakErr error
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
-		if leakErr = goleak.Find(baseline); leakErr == nil {
-			break
-		}
-	}
-	if leakErr != nil {
-		t.Fatalf("goroutines remain after everyone left: %v", leakErr)
-	}
+	noGoroutinesBut(t, baseline)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/parley-audio/parley/members"
+	"github.com/parley-audio/parley/internal/ratelimit"
 )
 
 // serveConfig is everything `parley serve` can be told. Each field has a
@@ -37,8 +37,8 @@ type serveConfig struct {
 	RefreshTokenTTL time.Duration
 	InviteQuota     int
 	InviteTTL       time.Duration
-	SignInPerUser   members.Rate
-	SignInPerAddr   members.Rate
+	SignInPerUser   ratelimit.Rate
+	SignInPerAddr   ratelimit.Rate
 	DevSignIn       bool
 	AllowedOrigins  []string
 	ShutdownTimeout time.Duration
@@ -140,8 +140,8 @@ func baseOptions() []option {
 			return nil
 		}},
 		{"invite-ttl", "PARLEY_INVITE_TTL", "168h", "how long an invite code can be used", durationSetter(func(c *serveConfig, d time.Duration) { c.InviteTTL = d })},
-		{"signin-rate-user", "PARLEY_SIGNIN_RATE_USER", "5/5m", "failed sign-in attempts allowed per username: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerUser = r })},
-		{"signin-rate-address", "PARLEY_SIGNIN_RATE_ADDRESS", "20/1m", "sign-in and sign-up attempts allowed per client address: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r members.Rate) { c.SignInPerAddr = r })},
+		{"signin-rate-user", "PARLEY_SIGNIN_RATE_USER", "5/5m", "failed sign-in attempts allowed per username: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r ratelimit.Rate) { c.SignInPerUser = r })},
+		{"signin-rate-address", "PARLEY_SIGNIN_RATE_ADDRESS", "20/1m", "sign-in and sign-up attempts allowed per client address: N/duration, a burst of N, then N per duration", rateSetter(func(c *serveConfig, r ratelimit.Rate) { c.SignInPerAddr = r })},
 		{"dev-sign-in", "PARLEY_DEV_SIGNIN", "false", "allow the development sign-in that takes only a display name, and its tokens (tests, parley bench)", func(c *serveConfig, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.DevSignIn = b
@@ -237,9 +237,9 @@ func intSetter(lo, hi int, set func(*serveConfig, int)) func(*serveConfig, strin
 	}
 }
 
-func rateSetter(set func(*serveConfig, members.Rate)) func(*serveConfig, string) error {
+func rateSetter(set func(*serveConfig, ratelimit.Rate)) func(*serveConfig, string) error {
 	return func(c *serveConfig, v string) error {
-		r, err := members.ParseRate(v)
+		r, err := ratelimit.ParseRate(v)
 		if err != nil {
 			return err
 		}

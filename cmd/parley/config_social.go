@@ -18,17 +18,6 @@ type socialConfig struct {
 	DirectoryRate ratelimit.Rate
 }
 
-func socialRateSetter(set func(*serveConfig, ratelimit.Rate)) func(*serveConfig, string) error {
-	return func(c *serveConfig, v string) error {
-		r, err := ratelimit.ParseRate(v)
-		if err != nil {
-			return err
-		}
-		set(c, r)
-		return nil
-	}
-}
-
 func socialOptions() []option {
 	return []option{
 		{"guest-listening", "PARLEY_GUEST_LISTENING", "false", "let people without an account listen to open rooms by link (listen only)", func(c *serveConfig, v string) error {
@@ -36,8 +25,8 @@ func socialOptions() []option {
 			c.Social.GuestListening = b
 			return err
 		}},
-		{"guest-rate-limit", "PARLEY_GUEST_RATE_LIMIT", "10/10m", "guest passes per client address: N/period, in bursts of up to N", socialRateSetter(func(c *serveConfig, r ratelimit.Rate) { c.Social.GuestRate = r })},
-		{"join-rate-limit", "PARLEY_JOIN_RATE_LIMIT", "10/10m", "joins of another room per member: N/period, in bursts of up to N (rejoining one's room is free)", socialRateSetter(func(c *serveConfig, r ratelimit.Rate) { c.Social.JoinRate = r })},
-		{"directory-rate-limit", "PARLEY_DIRECTORY_RATE_LIMIT", "30/1m", "member searches and follower-list pages per member: N/period, in bursts of up to N", socialRateSetter(func(c *serveConfig, r ratelimit.Rate) { c.Social.DirectoryRate = r })},
+		{"guest-rate-limit", "PARLEY_GUEST_RATE_LIMIT", "10/10m", "guest passes per client address: N/period, in bursts of up to N", rateSetter(func(c *serveConfig, r ratelimit.Rate) { c.Social.GuestRate = r })},
+		{"join-rate-limit", "PARLEY_JOIN_RATE_LIMIT", "10/10m", "joins of another room per member: N/period, in bursts of up to N (rejoining one's room is free)", rateSetter(func(c *serveConfig, r ratelimit.Rate) { c.Social.JoinRate = r })},
+		{"directory-rate-limit", "PARLEY_DIRECTORY_RATE_LIMIT", "30/1m", "member searches and follower-list pages per member: N/period, in bursts of up to N", rateSetter(func(c *serveConfig, r ratelimit.Rate) { c.Social.DirectoryRate = r })},
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/parley-audio/parley/internal/ratelimit"
-	"github.com/parley-audio/parley/members"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -24,7 +23,7 @@ func TestConfigDefaults(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", DataDir: "./data", UDPPort: 7882, TokenTTL: 12 * time.Hour,
 		AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: 30 * 24 * time.Hour,
 		InviteQuota: 5, InviteTTL: 7 * 24 * time.Hour,
-		SignInPerUser: members.Rate{Burst: 5, Per: 5 * time.Minute}, SignInPerAddr: members.Rate{Burst: 20, Per: time.Minute},
+		SignInPerUser: ratelimit.Rate{N: 5, Per: 5 * time.Minute}, SignInPerAddr: ratelimit.Rate{N: 20, Per: time.Minute},
 		DevSignIn: false, ShutdownTimeout: 10 * time.Second, LogLevel: slog.LevelInfo, LogFormat: "text",
 		StageCap: 20, ReconnectGrace: 30 * time.Second, EmptyStageGrace: 2 * time.Minute, LeaseTTL: 30 * time.Second,
 		RedisPrefix: "parley", ChatRate: 30, ChatBurst: 5,

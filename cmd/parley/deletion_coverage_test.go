@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-audio/parley/internal/ratelimit"
 	"github.com/parley-audio/parley/internal/sqldb"
 	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/members"
@@ -109,7 +110,10 @@ func testMemberColumns(t *testing.T, edit func(*serveConfig)) {
 	}
 	t.Cleanup(func() { _ = d.close() })
 
-	accounts, err := newAccounts(cfgForAccounts(), d.members, nil, nil)
+	acfg := cfgForAccounts()
+	accounts, err := newAccounts(acfg, d.members, limiters{
+		signInUser: ratelimit.NewMemory(acfg.SignInPerUser), signInAddr: ratelimit.NewMemory(acfg.SignInPerAddr),
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/signaling/client"
 )
@@ -26,24 +27,6 @@ type testServer struct {
 	listening
 	http *http.Client
 	stop func()
-}
-
-// syncBuffer collects the server's logs; they are printed if the test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startServer starts one with the development sign-in on, which most
@@ -61,7 +44,7 @@ func startServer(t *testing.T, mods ...func(*serveConfig)) *testServer {
 	for _, m := range mods {
 		m(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan listening, 1)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/signaling"
 	"github.com/parley-audio/parley/signaling/client"
 )
@@ -55,7 +56,7 @@ func parleyBinary(t *testing.T) string {
 type proc struct {
 	cmd     *exec.Cmd
 	baseURL string
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 	exited  chan error
 }
 
@@ -74,7 +75,7 @@ func startProcess(t *testing.T, dir string, env []string, args ...string) *proc 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &proc{cmd: cmd, logs: &testenv.Buffer{}, exited: make(chan error, 1)}
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)

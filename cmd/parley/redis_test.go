@@ -2,59 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/parley-audio/parley/internal/testenv"
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/signaling"
 )
 
 // testRedis returns the URL of the real Redis the tests use, and a key
-// prefix of the test's own, whose keys are deleted afterwards. Without a
-// Redis it skips loudly, except under CI=true, where it fails.
+// prefix of the test's own, whose keys are deleted afterwards (see
+// testenv.Redis).
 func testRedis(t *testing.T) (url, prefix string) {
 	t.Helper()
-	url = os.Getenv("PARLEY_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("PARLEY_TEST_REDIS_URL: %v", err)
-	}
-	c := redis.NewClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is required under CI=true: %v", url, err)
-		}
-		t.Skipf("SKIPPED LOUDLY: no Redis at %s (%v); set PARLEY_TEST_REDIS_URL to run the Redis tests", url, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix = "parley-test-" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-		// Keys that begin with a hash tag hold the prefix after the brace.
-		iter = c.Scan(ctx, 0, "{"+prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
-	return url, prefix
+	_, prefix = testenv.Redis(t)
+	return testenv.RedisURL(), prefix
 }
 
 // Two server processes share one Redis (and one database): a moderator

@@ -71,7 +71,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	social := members.NewSocial(members.SocialParams{
 		Store: store.members, Directory: limits.directory, Logger: log.With("component", "members"),
 	})
-	accounts, err := newAccounts(cfg, store.members, redisClient, log.With("component", "members"))
+	accounts, err := newAccounts(cfg, store.members, limits, log.With("component", "members"))
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	}
 	svc := rooms.NewService(rooms.ServiceParams{
 		Rooms: store.rooms, Members: store.members, Live: live, Bus: bus,
-		Data: store.rooms, ChatLimiter: newChatLimiter(cfg, redisClient),
+		Data: store.rooms, ChatLimiter: limits.chat,
 		Limits: rooms.Limits{
 			StageCap: cfg.StageCap, ReconnectGrace: cfg.ReconnectGrace,
 			EmptyStageGrace: cfg.EmptyStageGrace, LeaseTTL: cfg.LeaseTTL,
@@ -285,20 +285,17 @@ func openLive(ctx context.Context, cfg serveConfig) (rooms.LiveStore, rooms.Bus,
 	return live, live, client, func() { _ = live.Close(); _ = client.Close() }, nil
 }
 
-// newAccounts builds the members service. With Redis, sign-in attempts are
-// counted there, so that every process enforces one limit; without, in
-// this process.
-func newAccounts(cfg serveConfig, store members.Store, client *redis.Client, log *slog.Logger) (*members.Service, error) {
+// newAccounts builds the members service, counting sign-in attempts on
+// the limiters openLimiters chose.
+func newAccounts(cfg serveConfig, store members.Store, limits limiters, log *slog.Logger) (*members.Service, error) {
 	mc := members.DefaultConfig()
 	mc.InviteQuota, mc.InviteTTL = cfg.InviteQuota, cfg.InviteTTL
 	mc.AccessTTL, mc.RefreshTTL, mc.DevTokenTTL = cfg.AccessTokenTTL, cfg.RefreshTokenTTL, cfg.TokenTTL
 	mc.SignInPerUser, mc.SignInPerAddress = cfg.SignInPerUser, cfg.SignInPerAddr
-	p := members.ServiceParams{Store: store, Config: mc, Logger: log}
-	if client != nil {
-		p.UserLimiter = members.NewRedisLimiter(client, cfg.RedisPrefix+":signin:user", mc.SignInPerUser)
-		p.AddressLimiter = members.NewRedisLimiter(client, cfg.RedisPrefix+":signin:addr", mc.SignInPerAddress)
-	}
-	return members.NewService(p)
+	return members.NewService(members.ServiceParams{
+		Store: store, Config: mc, Logger: log,
+		UserLimiter: limits.signInUser, AddressLimiter: limits.signInAddr,
+	})
 }
 
 // browserHost turns a listening address into a host:port a browser can

@@ -8,13 +8,16 @@ import (
 
 	"github.com/parley-audio/parley/api"
 	"github.com/parley-audio/parley/internal/ratelimit"
+	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/signaling"
 )
 
-// limiters are the rate limits of joins, the member directory and guest
-// passes.
+// limiters are the rate limits of sign-in (per username and per client
+// address), joins, the member directory, guest passes and chat.
 type limiters struct {
+	signInUser, signInAddr   ratelimit.Limiter
 	joins, directory, guests ratelimit.Limiter
+	chat                     ratelimit.Limiter
 }
 
 // openLimiters chooses where rate limits are kept: in this process, or,
@@ -23,16 +26,20 @@ type limiters struct {
 // This is the one place that chooses.
 func openLimiters(cfg serveConfig, client *redis.Client) limiters {
 	s := cfg.Social
+	chat := rooms.ChatRate{PerMinute: cfg.ChatRate, Burst: cfg.ChatBurst}.Rate()
 	if client == nil {
 		return limiters{
+			signInUser: ratelimit.NewMemory(cfg.SignInPerUser), signInAddr: ratelimit.NewMemory(cfg.SignInPerAddr),
 			joins: ratelimit.NewMemory(s.JoinRate), directory: ratelimit.NewMemory(s.DirectoryRate),
-			guests: ratelimit.NewMemory(s.GuestRate),
+			guests: ratelimit.NewMemory(s.GuestRate), chat: ratelimit.NewMemory(chat),
 		}
 	}
 	p := cfg.RedisPrefix + ":rl:"
 	return limiters{
-		joins: ratelimit.NewRedis(client, p+"joins", s.JoinRate), directory: ratelimit.NewRedis(client, p+"directory", s.DirectoryRate),
-		guests: ratelimit.NewRedis(client, p+"guests", s.GuestRate),
+		signInUser: ratelimit.NewRedis(client, p+"signin:user", cfg.SignInPerUser),
+		signInAddr: ratelimit.NewRedis(client, p+"signin:addr", cfg.SignInPerAddr),
+		joins:      ratelimit.NewRedis(client, p+"joins", s.JoinRate), directory: ratelimit.NewRedis(client, p+"directory", s.DirectoryRate),
+		guests: ratelimit.NewRedis(client, p+"guests", s.GuestRate), chat: ratelimit.NewRedis(client, p+"chat", chat),
 	}
 }
 

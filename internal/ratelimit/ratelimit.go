@@ -65,10 +65,15 @@ func ParseRate(s string) (Rate, error) {
 	return r, nil
 }
 
-// Limiter is what both implementations offer. Allow takes one token from
-// key's bucket at now. When there is none it takes nothing and says how
-// long until there is one. An error means the limiter could not decide
-// (Redis unreachable); callers refuse rather than let everything through.
+// Limiter is what both implementations offer. An error means the limiter
+// could not decide (Redis unreachable); callers refuse rather than let
+// everything through.
 type Limiter interface {
+	// Allow takes one token from key's bucket at now. When there is none
+	// it takes nothing and says how long until there is one.
 	Allow(ctx context.Context, key string, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// Give puts one token back into key's bucket, never past N: for an
+	// event that turned out not to count (sign-in gives a right
+	// password's attempt back).
+	Give(ctx context.Context, key string, now time.Time) error
 }

@@ -117,6 +117,58 @@ func testLimiter(t *testing.T, open func(t *testing.T, r Rate) Limiter) {
 		}
 	})
 
+	give := func(t *testing.T, l Limiter, key string, at time.Time) {
+		t.Helper()
+		if err := l.Give(t.Context(), key, at); err != nil {
+			t.Fatalf("Give(%q, %v): %v", key, at, err)
+		}
+	}
+
+	t.Run("a token given back can be taken again at once", func(t *testing.T) {
+		l := open(t, five)
+		for range 5 {
+			allow(t, l, "a", epoch)
+		}
+		give(t, l, "a", epoch.Add(time.Second))
+		if ok, _ := allow(t, l, "a", epoch.Add(time.Second)); !ok {
+			t.Fatal("the token given back was not there")
+		}
+		if ok, wait := allow(t, l, "a", epoch.Add(time.Second)); ok || wait != 11*time.Second {
+			t.Errorf("after taking it again: ok %v, retry after %v; want refused, 11s", ok, wait)
+		}
+	})
+
+	t.Run("giving back never fills the bucket past N", func(t *testing.T) {
+		l := open(t, Rate{N: 2, Per: 2 * time.Hour})
+		for range 5 {
+			give(t, l, "a", epoch) // nothing taken yet
+		}
+		allow(t, l, "a", epoch)
+		give(t, l, "a", epoch)
+		give(t, l, "a", epoch) // one more than was taken
+		for i := range 2 {
+			if ok, _ := allow(t, l, "a", epoch); !ok {
+				t.Fatalf("event %d refused", i+1)
+			}
+		}
+		if ok, wait := allow(t, l, "a", epoch); ok || wait != time.Hour {
+			t.Errorf("third event: ok %v, retry after %v; want refused for an hour: gives must not raise N", ok, wait)
+		}
+	})
+
+	t.Run("giving back to one key leaves the others alone", func(t *testing.T) {
+		l := open(t, Rate{N: 1, Per: time.Hour})
+		allow(t, l, "a", epoch)
+		allow(t, l, "b", epoch)
+		give(t, l, "a", epoch)
+		if ok, _ := allow(t, l, "b", epoch); ok {
+			t.Error("b got a token that was given to a")
+		}
+		if ok, _ := allow(t, l, "a", epoch); !ok {
+			t.Error("a did not get its token back")
+		}
+	})
+
 	t.Run("a rate of one a day allows one and says when the next is", func(t *testing.T) {
 		l := open(t, Rate{N: 1, Per: 24 * time.Hour})
 		if ok, _ := allow(t, l, "k", epoch); !ok {
@@ -148,6 +200,19 @@ func TestMemoryLimiterForgetsFullBuckets(t *testing.T) {
 	}
 	if m.Len() != 1 {
 		t.Errorf("Len = %d after a period, want 1 (only the new key)", m.Len())
+	}
+}
+
+func TestMemoryLimiterForgetsABucketGivenBackToFull(t *testing.T) {
+	m := NewMemory(Rate{N: 2, Per: time.Minute})
+	if ok, _, _ := m.Allow(t.Context(), "a", epoch); !ok {
+		t.Fatal("refused")
+	}
+	if err := m.Give(t.Context(), "a", epoch); err != nil {
+		t.Fatal(err)
+	}
+	if m.Len() != 0 {
+		t.Errorf("Len = %d after the only token came back, want 0", m.Len())
 	}
 }
 

@@ -9,10 +9,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-//go:embed gcra.lua
-var gcraLua string
+var (
+	//go:embed gcra.lua
+	gcraLua string
+	//go:embed gcra_give.lua
+	gcraGiveLua string
 
-var gcra = redis.NewScript(gcraLua)
+	gcra     = redis.NewScript(gcraLua)
+	gcraGive = redis.NewScript(gcraGiveLua)
+)
 
 // Redis is a Limiter shared by every process on one Redis: the generic
 // cell rate algorithm (GCRA, the token bucket kept as one timestamp per
@@ -51,4 +56,14 @@ func (l *Redis) Allow(ctx context.Context, key string, now time.Time) (bool, tim
 		return true, 0, nil
 	}
 	return false, time.Duration(res[1]) * time.Microsecond, nil
+}
+
+// Give implements Limiter.
+func (l *Redis) Give(ctx context.Context, key string, now time.Time) error {
+	err := gcraGive.Run(ctx, l.client, []string{l.prefix + ":" + key},
+		now.UnixMicro(), l.rate.interval().Microseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("rate limit %s: give back: redis: %w", l.prefix, err)
+	}
+	return nil
 }

@@ -1,67 +1,24 @@
 package ratelimit
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// testRedis returns a client of the test Redis (PARLEY_TEST_REDIS_URL, or
-// a local one) and a key prefix of the test's own, whose keys are deleted
-// when the test ends. Without Redis the test skips loudly, and fails under
-// CI=true (as in every package; see rooms/redis_test_helper_test.go).
-func testRedis(t testing.TB) (*redis.Client, string) {
-	t.Helper()
-	url := os.Getenv("PARLEY_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("PARLEY_TEST_REDIS_URL=%q: %v", url, err)
-	}
-	opt.DialTimeout = 2 * time.Second
-	client := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
-		msg := "NO REDIS at " + url + " (" + err.Error() + "): start one (redis-server) or set PARLEY_TEST_REDIS_URL"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true, so this fails instead of skipping")
-		}
-		t.Skip("!!!!! SKIPPING a Redis test: " + msg + " !!!!!")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "parleytest:" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			_ = client.Del(ctx, iter.Val()).Err()
-		}
-		_ = client.Close()
-	})
-	return client, prefix
-}
+	"github.com/parley-audio/parley/internal/testenv"
+)
 
 func TestRedisLimiterContract(t *testing.T) {
 	testLimiter(t, func(t *testing.T, r Rate) Limiter {
-		client, prefix := testRedis(t)
+		client, prefix := testenv.Redis(t)
 		return NewRedis(client, prefix+":rl", r)
 	})
 }
 
 // Two processes on one Redis share one bucket per key.
 func TestRedisLimiterIsOneLimitAcrossProcesses(t *testing.T) {
-	client, prefix := testRedis(t)
+	client, prefix := testenv.Redis(t)
 	r := Rate{N: 3, Per: time.Minute}
 	a, b := NewRedis(client, prefix+":rl", r), NewRedis(client, prefix+":rl", r)
 	got := 0
@@ -84,7 +41,7 @@ func TestRedisLimiterIsOneLimitAcrossProcesses(t *testing.T) {
 // A key's state expires once its bucket would be full again, so idle keys
 // leave nothing in Redis.
 func TestRedisLimiterKeyExpires(t *testing.T) {
-	client, prefix := testRedis(t)
+	client, prefix := testenv.Redis(t)
 	l := NewRedis(client, prefix+":rl", Rate{N: 2, Per: time.Minute})
 	now := time.Now()
 	if ok, _, err := l.Allow(t.Context(), "m", now); err != nil || !ok {
@@ -100,11 +57,31 @@ func TestRedisLimiterKeyExpires(t *testing.T) {
 	}
 }
 
+// Giving back the only token taken deletes the key: a full bucket leaves
+// nothing behind.
+func TestRedisLimiterKeyGoesWhenGivenBackToFull(t *testing.T) {
+	client, prefix := testenv.Redis(t)
+	l := NewRedis(client, prefix+":rl", Rate{N: 2, Per: time.Minute})
+	now := time.Now()
+	if ok, _, err := l.Allow(t.Context(), "m", now); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := l.Give(t.Context(), "m", now); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := client.Exists(t.Context(), prefix+":rl:m").Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS = %d, %v after giving the token back; want 0", n, err)
+	}
+}
+
 func TestRedisLimiterUnreachable(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer client.Close()
 	l := NewRedis(client, "x", Rate{N: 1, Per: time.Minute})
 	if ok, _, err := l.Allow(t.Context(), "k", epoch); err == nil || ok {
 		t.Errorf("Allow on an unreachable Redis = %v, %v; want an error and a refusal", ok, err)
+	}
+	if err := l.Give(t.Context(), "k", epoch); err == nil {
+		t.Error("Give on an unreachable Redis: no error")
 	}
 }

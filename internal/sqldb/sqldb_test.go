@@ -2,8 +2,11 @@ package sqldb_test
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,20 +30,10 @@ func openSQLite(t *testing.T, path string) *sqldb.DB {
 	return db
 }
 
-func openPostgres(t *testing.T) *sqldb.DB {
-	t.Helper()
-	db, err := sqldb.OpenPostgres(t.Context(), testenv.Postgres(t), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
 // engines runs fn against a fresh database of each engine.
 func engines(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite(t, filepath.Join(t.TempDir(), "t.db"))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testenv.PostgresDB(t)) })
 }
 
 func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
@@ -279,6 +272,78 @@ func TestPlaceholdersAreTheSameOnBothEngines(t *testing.T) {
 		err := db.R.QueryRowContext(t.Context(), `SELECT CAST($2 AS TEXT), CAST($1 AS TEXT), CAST($3 AS BIGINT) + CAST($3 AS BIGINT)`, "one", "two", int64(20)).Scan(&a, &b, &n)
 		if err != nil || a != "two" || b != "one" || n != 40 {
 			t.Errorf("got %q %q %d (%v), want two one 40", a, b, n, err)
+		}
+	})
+}
+
+// A store closes the database it opened itself, and never one it was
+// given.
+func TestStoreDBClosesOnlyWhatItOpened(t *testing.T) {
+	given := openSQLite(t, filepath.Join(t.TempDir(), "given.db"))
+	borrowed, err := sqldb.Migrated(t.Context(), given, twoTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := borrowed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := given.Ping(t.Context()); err != nil {
+		t.Errorf("the store closed a database it was given: %v", err)
+	}
+
+	own, err := sqldb.OpenSQLiteStore(t.Context(), filepath.Join(t.TempDir(), "own.db"), twoTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := own.Version(t.Context(), "test_migrations"); err != nil || v != 2 {
+		t.Fatalf("Version = %d, %v; want 2", v, err)
+	}
+	if err := own.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := own.Ping(t.Context()); err == nil {
+		t.Error("the store left the database it opened open")
+	}
+	if err := own.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestOpenSQLiteStoreRefusesAFailingMigration(t *testing.T) {
+	m := twoTables()
+	m.FS.(fstest.MapFS)["m/sqlite/0003_bad.sql"] = file(`SELECT * FROM no_such_table;`)
+	path := filepath.Join(t.TempDir(), "bad.db")
+	if _, err := sqldb.OpenSQLiteStore(t.Context(), path, m); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("OpenSQLiteStore with a failing migration = %v, want an error naming %s", err, path)
+	}
+}
+
+func TestCollectReadsEveryRowAndWrapsEveryError(t *testing.T) {
+	engines(t, func(t *testing.T, db *sqldb.DB) {
+		if _, err := db.Migrate(t.Context(), twoTables()); err != nil {
+			t.Fatal(err)
+		}
+		for _, y := range []string{"b", "c"} {
+			if _, err := db.W.ExecContext(t.Context(), `INSERT INTO b (y) VALUES ($1)`, y); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wrapped := errors.New("wrapped")
+		fail := func(err error) error { return fmt.Errorf("%w: %w", wrapped, err) }
+		scanY := func(sc sqldb.Scanner) (string, error) {
+			var y string
+			return y, sc.Scan(&y)
+		}
+		got, err := sqldb.Collect(t.Context(), db.R, fail, scanY, `SELECT y FROM b ORDER BY y`)
+		if err != nil || !slices.Equal(got, []string{"b", "c"}) {
+			t.Errorf("Collect = %q, %v; want [b c]", got, err)
+		}
+		if _, err := sqldb.Collect(t.Context(), db.R, fail, scanY, `SELECT y FROM no_such_table`); !errors.Is(err, wrapped) {
+			t.Errorf("a failing query: err = %v, want it through fail", err)
+		}
+		badScan := func(sc sqldb.Scanner) (string, error) { return "", errors.New("bad row") }
+		if _, err := sqldb.Collect(t.Context(), db.R, fail, badScan, `SELECT y FROM b`); !errors.Is(err, wrapped) {
+			t.Errorf("a failing scan: err = %v, want it through fail", err)
 		}
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parley-audio/parley/internal/sqldb"
 )
 
 // DefaultPostgresURL is the test database used when PARLEY_TEST_DATABASE_URL
@@ -68,6 +70,18 @@ func Postgres(t testing.TB) string {
 		t.Fatalf("testenv: PARLEY_TEST_DATABASE_URL: %v", err)
 	}
 	return u
+}
+
+// PostgresDB opens a sqldb.DB on a schema of the test's own (see Postgres),
+// closed when the test ends.
+func PostgresDB(t testing.TB) *sqldb.DB {
+	t.Helper()
+	db, err := sqldb.OpenPostgres(t.Context(), Postgres(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 // withSearchPath adds -csearch_path=schema to the URL's options parameter,

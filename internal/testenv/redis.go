@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os/exec"
@@ -11,6 +13,65 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
+
+// DefaultRedisURL is the test Redis used when PARLEY_TEST_REDIS_URL is not
+// set.
+const DefaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// RedisURL returns the test Redis's URL: PARLEY_TEST_REDIS_URL, or
+// DefaultRedisURL.
+func RedisURL() string { return envOr("PARLEY_TEST_REDIS_URL", DefaultRedisURL) }
+
+// Redis returns a client of the shared test Redis (RedisURL) and a key
+// prefix of the test's own: tests that run at the same time, in this
+// process or others, keep their keys apart, and must never flush. When the
+// test ends every key under prefix+":" is deleted and the client closed.
+//
+// Without a reachable Redis the test is skipped loudly, or failed under
+// CI=true.
+func Redis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	url := RedisURL()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("testenv: PARLEY_TEST_REDIS_URL=%q: %v", url, err)
+	}
+	opt.DialTimeout = 2 * time.Second
+	client := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		unavailable(t, "REDIS", url, "PARLEY_TEST_REDIS_URL", err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "parleytest:" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		DeleteRedisKeys(t, client, prefix)
+		_ = client.Close()
+	})
+	return client, prefix
+}
+
+// DeleteRedisKeys deletes every key under prefix+":", as a Redis that
+// restarted without persistence would have lost them.
+func DeleteRedisKeys(t testing.TB, client *redis.Client, prefix string) {
+	t.Helper()
+	// The test's own context may be done by now (Cleanup).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	iter := client.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+	for iter.Next(ctx) {
+		if err := client.Del(ctx, iter.Val()).Err(); err != nil {
+			t.Errorf("testenv: delete Redis key %s: %v", iter.Val(), err)
+			return
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("testenv: delete Redis keys %s:*: %v", prefix, err)
+	}
+}
 
 // PrivateRedis is a redis-server of the test's own, on a free loopback
 // port, with no persistence: for the tests that restart or flush Redis,

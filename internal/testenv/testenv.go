@@ -1,6 +1,6 @@
 // Package testenv gives the tests of every package the real services they
-// run against: an isolated Postgres schema and a private Redis key prefix,
-// each cleaned up when the test ends.
+// run against: an isolated Postgres schema (Postgres) and a private key
+// prefix on the shared Redis (Redis), each cleaned up when the test ends.
 //
 // The services are found through the environment, with local defaults:
 //
@@ -12,7 +12,9 @@
 // fails instead, so that CI never passes by skipping.
 //
 // StartRedis also runs a private redis-server, for the tests that must
-// restart or flush one.
+// restart or flush one. Clock and Buffer are the small helpers that
+// several packages' tests share: a clock moved by hand, and a log buffer
+// safe for concurrent use.
 //
 // Only tests may import this package.
 package testenv

@@ -4,7 +4,8 @@
 // the account pages of auth.js (sign-up, invites, the admin's waitlist).
 // Modules: api.js (REST), auth*.js (accounts), signal.js (WebSocket), rtc.js (PeerConnection),
 // room.js (one visit to a room), stage.js (the stage's rules: queue, order,
-// which actions to offer), ui.js (DOM helpers).
+// which actions to offer), menus.js (the moderators' tile menus and the
+// removal's confirm dialog), ui.js (DOM helpers).
 //
 // ---- Hooks for automated browser tests (keep them stable) ----
 //
@@ -109,13 +110,14 @@
 import { auth, createApi } from './api.js';
 import { createAccounts } from './auth.js';
 import { RoomSession } from './room.js';
-import { isOnStage, handRaised, stageOrder, audienceOf, actionsOn, actionMessage, ACTION_UI, ordinal } from './stage.js';
+import { isOnStage, handRaised, stageOrder, audienceOf, actionsOn, ACTION_UI, ordinal } from './stage.js';
 import { $, h, reconcile, toast, initials, setText, showView } from './ui.js';
 import { createChat } from './chat.js';
 import { createEvents } from './events.js';
 import { createProfiles } from './profile.js';
 import { createMyData } from './mydata.js';
 import { createAccess } from './invitees.js';
+import { createTileMenus } from './menus.js';
 import { guestPathRoom, guestLink, guestRefusal, memberPath, visibilityLabel } from './social.js';
 
 const LIST_REFRESH_MS = 5000;
@@ -128,8 +130,6 @@ const app = {
   listGen: 0, // bumps to cancel the room list's refresh loop
   notice: '', // shown on the sign-in form, e.g. why you were signed out
   notices: [], // the room's notices shown so far (test hook)
-  menu: null, // the open tile menu: {el, btn, menu}
-  confirm: null, // what the confirm dialog's OK does
   guestGen: 0, // bumps to drop a guest pass that came too late
 };
 
@@ -156,6 +156,7 @@ const events = createEvents({ api, me: () => auth.get()?.member ?? null, navigat
 const profiles = createProfiles({ api, me: () => auth.get()?.member ?? null, navigate: (p) => navigate(p) });
 const mydata = createMyData({ api, auth, onDeleted: accountDeleted });
 const access = createAccess({ api, session: () => app.session });
+const menus = createTileMenus({ session: () => app.session });
 
 window.__parley = {
   get state() { return app.view; },
@@ -491,7 +492,7 @@ function renderRoom() {
   setText('stage-count', s.stageCap ? `${stage.length}/${s.stageCap}` : String(stage.length));
   setText('audience-count', String(audience.length));
   $('audience-empty').hidden = audience.length > 0;
-  if (app.menu && !app.menu.el.isConnected) closeMenu(false);
+  menus.closeIfGone();
   chat.render();
 }
 
@@ -579,7 +580,7 @@ function updateTile(el, p, s) {
     b.hidden = !actions.includes(b.dataset.action);
     if (b.dataset.action === 'invite') b.disabled = s.stageFull;
   }
-  if (!actions.length && app.menu?.el === el) closeMenu(false);
+  if (!actions.length) menus.closeOn(el);
 }
 
 // A person keeps their colour: the avatar's hue comes from the user id.
@@ -666,123 +667,8 @@ async function onEndRoom() {
   });
 }
 
-// The tile menus (moderators): a button opens a short list of actions.
-function onTilesClick(e) {
-  const s = app.session;
-  if (!s) return;
-  const more = e.target.closest('.tile-more');
-  if (more) {
-    const el = more.closest('.tile');
-    if (app.menu?.el === el) closeMenu(true);
-    else openMenu(el);
-    return;
-  }
-  const item = e.target.closest('button[data-action]');
-  if (item) {
-    closeMenu(!!item.closest('.tile-menu'));
-    onParticipantAction(item.dataset.userId, item.dataset.action);
-  }
-}
-
-function onParticipantAction(userId, action) {
-  const s = app.session;
-  const p = s?.participants.get(userId);
-  if (!p) return;
-  if (action === 'remove' || action === 'remove_block') return confirmRemove(p, action === 'remove_block');
-  const { type, payload } = actionMessage(action, userId);
-  s.act(type, payload).then(
-    () => action === 'invite' && toast(`Invited ${p.display_name} to speak.`),
-    () => {}, // shown already
-  );
-}
-
-function openMenu(el) {
-  closeMenu(false);
-  const btn = el.querySelector('.tile-more');
-  const menu = el.querySelector('.tile-menu');
-  menu.hidden = false;
-  btn.setAttribute('aria-expanded', 'true');
-  app.menu = { el, btn, menu };
-  placeMenu();
-  menu.querySelector('.menu-item:not([hidden])')?.focus({ preventScroll: true });
-}
-
-// The open menu is fixed, under its button and kept on screen, so a tile at
-// the edge of a phone's screen still shows all of it. It follows its button
-// when the page scrolls or the window changes size.
-function placeMenu() {
-  const m = app.menu;
-  if (!m) return;
-  const r = m.btn.getBoundingClientRect();
-  const w = m.menu.offsetWidth;
-  const ht = m.menu.offsetHeight;
-  const left = Math.max(8, Math.min(r.right - w, window.innerWidth - w - 8));
-  let top = r.bottom + 4;
-  if (top + ht > window.innerHeight - 8 && r.top - ht - 4 >= 8) top = r.top - ht - 4;
-  m.menu.style.left = left + 'px';
-  m.menu.style.top = top + 'px';
-}
-
-function closeMenu(refocus) {
-  const m = app.menu;
-  if (!m) return;
-  app.menu = null;
-  m.menu.hidden = true;
-  m.btn.setAttribute('aria-expanded', 'false');
-  if (refocus && m.btn.isConnected && !m.btn.hidden) m.btn.focus();
-}
-
-function onMenuKey(e) {
-  if (!app.menu) return;
-  if (e.key === 'Escape') {
-    e.preventDefault();
-    closeMenu(true);
-  } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-    const items = [...app.menu.menu.querySelectorAll('.menu-item:not([hidden]):not(:disabled)')];
-    if (!items.length) return;
-    e.preventDefault();
-    const i = items.indexOf(document.activeElement);
-    const next = e.key === 'ArrowDown' ? (i + 1) % items.length : (i <= 0 ? items.length - 1 : i - 1);
-    items[next].focus();
-  } else if (e.key === 'Tab') {
-    closeMenu(false);
-  }
-}
-
-function confirmRemove(p, block) {
-  const s = app.session;
-  const d = $('confirm-dialog');
-  setText('confirm-title', block ? `Remove and block ${p.display_name}?` : `Remove ${p.display_name}?`);
-  setText('confirm-text', block
-    ? "They leave the room now and can't rejoin it."
-    : 'They leave the room now. They can join it again.');
-  $('confirm-ok').textContent = block ? 'Remove and block' : 'Remove';
-  $('confirm-ok').dataset.action = block ? 'remove_block' : 'remove';
-  app.confirm = () => s.act('remove', block ? { user_id: p.user_id, block: true } : { user_id: p.user_id })
-    .then(() => toast(`${p.display_name} was removed${block ? ' and blocked' : ''}.`), () => {});
-  if (typeof d.showModal === 'function') d.showModal();
-  else d.setAttribute('open', '');
-  $('confirm-cancel').focus();
-}
-
-function closeConfirm() {
-  app.confirm = null;
-  const d = $('confirm-dialog');
-  if (d.open) {
-    if (typeof d.close === 'function') d.close();
-    else d.removeAttribute('open');
-  }
-}
-
-function onConfirmOk() {
-  const run = app.confirm;
-  closeConfirm();
-  if (run && app.session) run();
-}
-
 function closeRoomOverlays() {
-  closeMenu(false);
-  closeConfirm();
+  menus.close();
   chat.detach();
 }
 
@@ -858,17 +744,7 @@ function wire() {
   $('mute-all').addEventListener('click', () => roomAction('mute-all', 'mute_all', {}, 'Everyone else on stage is muted.'));
   $('hands-toggle').addEventListener('click', () =>
     roomAction('hands-toggle', 'set_hands', { enabled: !app.session?.handsEnabled }));
-  for (const id of ['stage', 'audience', 'hand-queue']) $(id).addEventListener('click', onTilesClick);
-  document.addEventListener('keydown', onMenuKey);
-  // A click anywhere else closes an open tile menu.
-  document.addEventListener('click', (e) => {
-    if (app.menu && !app.menu.el.contains(e.target)) closeMenu(false);
-  });
-  window.addEventListener('resize', placeMenu);
-  window.addEventListener('scroll', placeMenu, { passive: true });
-  $('confirm-ok').addEventListener('click', onConfirmOk);
-  $('confirm-cancel').addEventListener('click', closeConfirm);
-  $('confirm-dialog').addEventListener('close', () => { app.confirm = null; });
+  menus.wire(['stage', 'audience', 'hand-queue']);
   $('tap-to-listen').addEventListener('click', onTapToListen);
   $('copy-link').addEventListener('click', onCopyLink);
   $('copy-guest-link').addEventListener('click', onCopyGuestLink);
