@@ -44,6 +44,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
+	DebugAddr       string
 	StageCap        int
 	ReconnectGrace  time.Duration
 	EmptyStageGrace time.Duration
@@ -201,6 +202,15 @@ func baseOptions() []option {
 		{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "10s", "how long a graceful shutdown may take before connections are cut", durationSetter(func(c *serveConfig, d time.Duration) { c.ShutdownTimeout = d })},
 		{"log-level", "PARLEY_LOG_LEVEL", "info", "debug, info, warn or error", func(c *serveConfig, v string) error {
 			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"debug-addr", "PARLEY_DEBUG_ADDR", "", "address for Go's profiler (/debug/pprof) on a listener of its own, e.g. 127.0.0.1:6060; empty means off. Never expose it", func(c *serveConfig, v string) error {
+			if v != "" {
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					return err
+				}
+			}
+			c.DebugAddr = v
+			return nil
 		}},
 		{"log-format", "PARLEY_LOG_FORMAT", "text", "text or json", func(c *serveConfig, v string) error {
 			if v != "text" && v != "json" {

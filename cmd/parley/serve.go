@@ -224,6 +224,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 		return err
 	}
 	defer leave()
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 	if started != nil {
 		started <- addrs
 	}
