@@ -15,11 +15,12 @@ import (
 // (`go tool pprof http://127.0.0.1:6060/debug/pprof/profile`). It is on a
 // separate address, off by default, because profiles reveal internals and
 // cost CPU: it belongs on loopback or a private network, never the API's
-// port. stop closes it and returns once it is closed.
-func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
+// port. It returns the address it listens on; stop closes it and returns
+// once it is closed.
+func serveDebug(addr string, log *slog.Logger) (bound net.Addr, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("debug listener: %w", err)
+		return nil, nil, fmt.Errorf("debug listener: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -36,5 +37,5 @@ func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
 		}
 	}()
 	log.Info("profiler listening", "addr", ln.Addr().String())
-	return func() { _ = srv.Close(); <-done }, nil
+	return ln.Addr(), func() { _ = srv.Close(); <-done }, nil
 }

@@ -225,7 +225,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, started chan<
 	}
 	defer leave()
 	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		_, stopDebug, err := serveDebug(cfg.DebugAddr, log)
 		if err != nil {
 			_ = srv.Close()
 			return err
