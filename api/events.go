@@ -101,12 +101,12 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	limit, err := queryLimit(r)
+	limit, cursor, err := pageParams(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	list, next, err := s.events.UpcomingEvents(r.Context(), p.UserID, limit, r.URL.Query().Get("cursor"))
+	list, next, err := s.events.UpcomingEvents(r.Context(), p.UserID, limit, cursor)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

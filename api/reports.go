@@ -94,12 +94,12 @@ func (s *server) listReports(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, errAdminsOnly)
 		return
 	}
-	limit, err := queryLimit(r)
+	limit, cursor, err := pageParams(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	list, next, err := s.records.Reports(r.Context(), limit, r.URL.Query().Get("cursor"))
+	list, next, err := s.records.Reports(r.Context(), limit, cursor)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -129,7 +129,7 @@ func (s *server) roomHistory(w http.ResponseWriter, r *http.Request, p Principal
 // modLog pages through a room's moderation log, for its hosts, its
 // moderators and admins: GET /api/v1/rooms/{id}/moderation-log.
 func (s *server) modLog(w http.ResponseWriter, r *http.Request, p Principal, id rooms.RoomID) {
-	limit, err := queryLimit(r)
+	limit, cursor, err := pageParams(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -139,7 +139,7 @@ func (s *server) modLog(w http.ResponseWriter, r *http.Request, p Principal, id 
 		writeError(w, r, s.log, err)
 		return
 	}
-	list, names, next, err := s.records.ModLog(r.Context(), id, p.UserID, admin, limit, r.URL.Query().Get("cursor"))
+	list, names, next, err := s.records.ModLog(r.Context(), id, p.UserID, admin, limit, cursor)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

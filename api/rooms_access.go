@@ -83,12 +83,12 @@ func (s *server) listInvitees(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	limit, err := queryLimit(r)
+	limit, cursor, err := pageParams(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	list, next, err := s.rooms.RoomInvitees(r.Context(), p.UserID, id, limit, r.URL.Query().Get("cursor"))
+	list, next, err := s.rooms.RoomInvitees(r.Context(), p.UserID, id, limit, cursor)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -118,12 +118,12 @@ func (s *server) edgeList(read func(ctx context.Context, viewer, id rooms.UserID
 				return
 			}
 		}
-		limit, err := queryLimit(r)
+		limit, cursor, err := pageParams(r)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
-		es, next, err := read(r.Context(), p.UserID, id, limit, r.URL.Query().Get("cursor"))
+		es, next, err := read(r.Context(), p.UserID, id, limit, cursor)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return

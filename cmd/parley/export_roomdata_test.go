@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,34 +15,6 @@ import (
 	"github.com/parley-audio/parley/rooms"
 	"github.com/parley-audio/parley/signaling"
 )
-
-// exportFiles downloads p's archive and returns its files.
-func exportFiles(t *testing.T, ctx context.Context, ts *testServer, p *person) map[string]string {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.BaseURL+"/api/v1/me/export", nil)
-	req.Header.Set("Authorization", "Bearer "+p.api.Token)
-	resp, err := ts.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("export: %d %v %s", resp.StatusCode, err, body)
-	}
-	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		files[f.Name] = string(b)
-	}
-	return files
-}
 
 // A member's archive holds what they did around rooms: the rooms they were
 // in and spoke in, their chat, their events and RSVPs, their reports, and
